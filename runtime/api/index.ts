@@ -1,0 +1,17 @@
+import type http from 'node:http';
+import type { Engine } from '../engine.ts';
+import { Router } from './router.ts';
+import { systemRoutes } from './routes/system.ts';
+import { listenOnSocket } from './server.ts';
+
+/** All Engine API routes for one engine. */
+export function engineRouter(engine: Engine): Router {
+  const router = new Router();
+  systemRoutes(router, engine);
+  return router;
+}
+
+/** Serve an engine's API on a unix socket (what `DOCKER_HOST=unix://…` points the CLI at). */
+export function serveEngineApi(engine: Engine, socketPath: string): Promise<http.Server> {
+  return listenOnSocket(engineRouter(engine), { version: engine.options.version }, socketPath);
+}

@@ -1,0 +1,32 @@
+/**
+ * The offline catalog is an OCI image layout (image-spec image-layout.md): `oci-layout`, `index.json`, and
+ * `blobs/sha256/<hex>`. Each manifest in the index names its image with the annotations below.
+ */
+export const REF_NAME_ANNOTATION = 'io.containerd.image.name';
+export const TAG_ANNOTATION = 'org.opencontainers.image.ref.name';
+export const DESCRIPTION_ANNOTATION = 'org.opencontainers.image.description';
+/** Layer descriptors carry their content size so imports need not read the layer. */
+export const LAYER_SIZE_ANNOTATION = 'io.layerlab.layer.size';
+
+export const MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
+export const CONFIG_MEDIA_TYPE = 'application/vnd.docker.container.image.v1+json';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export interface Manifest {
+  schemaVersion: 2;
+  mediaType: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+export interface LayoutIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: Descriptor[];
+}

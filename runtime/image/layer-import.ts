@@ -1,0 +1,60 @@
+import { createReadStream } from 'node:fs';
+import { Transform, type Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import { openMaybeGzip, readSafeTar } from '../archive/tar-reader.ts';
+import { invalid } from '../errors.ts';
+import { Hasher, sha256, type Digest } from '../util/digest.ts';
+import { LAYER_MEDIA_TYPE, type LayerRecord } from '../store/layer-store.ts';
+import type { Store } from '../store/store.ts';
+
+export interface LayerFileCheck {
+  diffId: Digest;
+  /** Bytes of file content (Docker's layer size). */
+  size: number;
+}
+
+/**
+ * Read a layer tar (plain or gzip) from a local file, computing its diffID and checking every entry with the
+ * hostile-archive rules, without extracting anything.
+ */
+export async function checkLayerFile(file: string, store: Store, label = 'layer'): Promise<LayerFileCheck> {
+  const hasher = new Hasher();
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hasher.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const plain = (await openMaybeGzip(createReadStream(file))).pipe(hashing);
+  let size = 0;
+  for await (const entry of readSafeTar(plain, { limits: store.limits, label })) size += entry.size;
+  return { diffId: hasher.digest(), size };
+}
+
+/**
+ * Register a layer from a local tar file on top of `parent` (a chain ID, or null for a base layer). The file
+ * is checked first; with `expectedDiffId` (from an image config) a mismatch is an error. Stores the layer
+ * gzip-compressed. Idempotent: an existing chain is returned as is.
+ */
+export async function registerLayerFile(
+  store: Store,
+  parent: Digest | null,
+  file: string,
+  opts: { expectedDiffId?: Digest; label?: string } = {},
+): Promise<LayerRecord> {
+  const { diffId, size } = await checkLayerFile(file, store, opts.label);
+  if (opts.expectedDiffId && opts.expectedDiffId !== diffId) {
+    throw invalid(`${opts.label ?? 'layer'} does not match its diff ID: expected ${opts.expectedDiffId}, got ${diffId}`);
+  }
+  const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
+  const existing = store.layers.get(chainId);
+  if (existing) return existing;
+  const blob = await store.blobs.putStream(gzipOf(await openMaybeGzip(createReadStream(file))));
+  return store.layers.register({ chainId, diffId, parent, blob: { ...blob, mediaType: LAYER_MEDIA_TYPE }, size });
+}
+
+function gzipOf(plain: Readable): Readable {
+  const gzip = createGzip();
+  plain.on('error', (err) => gzip.destroy(err));
+  return plain.pipe(gzip);
+}

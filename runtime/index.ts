@@ -1,0 +1,9 @@
+/**
+ * runtime's public entry: the engine (image store, catalog, containers, builder) and its Engine API.
+ * server/ imports only this file; runtime imports nothing of server or web.
+ */
+export { Engine, type EngineOptions } from './engine.ts';
+export { Store } from './store/store.ts';
+export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive/limits.ts';
+export { serveEngineApi, engineRouter } from './api/index.ts';
+export { EngineError, type ErrorCode } from './errors.ts';

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+/** Everything configurable, built once at start (flag > environment > default) and passed down. */
+export interface Config {
+  /** The subcommand: `start` (web app + engine socket), `engine` (engine socket only), `setup`. */
+  command: 'start' | 'engine' | 'setup';
+  port: number;
+  host: string;
+  stateDir: string;
+  /** Offline base-image catalog (OCI image layout), built by setup. */
+  catalogDir: string;
+  /** Host tools setup provides (the docker CLI extracted from Debian's docker.io). */
+  toolsDir: string;
+  /** Unix socket of the standalone engine. */
+  engineSocket: string;
+  /** Namespace the standalone engine uses. */
+  namespace: string;
+}
+
+const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH]`;
+
+export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<Config> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'state-dir': { type: 'string' },
+      'catalog-dir': { type: 'string' },
+      socket: { type: 'string' },
+      namespace: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) throw new ConfigError(USAGE);
+  const command = positionals[0] ?? 'start';
+  if (command !== 'start' && command !== 'engine' && command !== 'setup') throw new ConfigError(`unknown command ${command}\n${USAGE}`);
+  const stateDir = path.resolve(values['state-dir'] ?? env.LAYERLAB_STATE_DIR ?? '/var/lib/layerlab');
+  const portText = values.port ?? env.LAYERLAB_PORT ?? '8080';
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port: ${portText}`);
+  return Object.freeze({
+    command,
+    port,
+    host: values.host ?? env.LAYERLAB_HOST ?? '127.0.0.1',
+    stateDir,
+    catalogDir: path.resolve(values['catalog-dir'] ?? env.LAYERLAB_CATALOG_DIR ?? path.join(stateDir, 'catalog')),
+    toolsDir: path.join(stateDir, 'tools'),
+    engineSocket: path.resolve(values.socket ?? env.LAYERLAB_SOCKET ?? path.join(stateDir, 'engine.sock')),
+    namespace: values.namespace ?? 'default',
+  });
+}
+
+export class ConfigError extends Error {}

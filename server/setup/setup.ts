@@ -1,0 +1,16 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../config.ts';
+import { ensureDebianPackages } from './debian.ts';
+import { ensureDockerCli } from './docker-cli.ts';
+
+export type Log = (line: string) => void;
+
+/**
+ * Bring a fresh Debian bookworm machine to what layerlab needs, idempotently and quickly when all is there:
+ * Debian packages, the real docker CLI (client only), and the offline image catalog.
+ */
+export async function ensureHost(config: Config, log: Log): Promise<void> {
+  await ensureDebianPackages(log);
+  await ensureDockerCli(config.toolsDir, log);
+  if (!existsSync(config.catalogDir)) log(`no image catalog at ${config.catalogDir} yet`);
+}
