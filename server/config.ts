@@ -18,7 +18,7 @@ export interface Config {
   namespace: string;
 }
 
-const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH]`;
+const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR]`;
 
 export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<Config> {
   const { values, positionals } = parseArgs({
@@ -30,6 +30,7 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       'state-dir': { type: 'string' },
       'catalog-dir': { type: 'string' },
       socket: { type: 'string' },
+      'tools-dir': { type: 'string' },
       namespace: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -47,7 +48,7 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
     host: values.host ?? env.LAYERLAB_HOST ?? '127.0.0.1',
     stateDir,
     catalogDir: path.resolve(values['catalog-dir'] ?? env.LAYERLAB_CATALOG_DIR ?? path.join(stateDir, 'catalog')),
-    toolsDir: path.join(stateDir, 'tools'),
+    toolsDir: path.resolve(values['tools-dir'] ?? env.LAYERLAB_TOOLS_DIR ?? path.join(stateDir, 'tools')),
     engineSocket: path.resolve(values.socket ?? env.LAYERLAB_SOCKET ?? path.join(stateDir, 'engine.sock')),
     namespace: values.namespace ?? 'default',
   });
