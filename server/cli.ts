@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   if (config.command === 'setup') return;
 
   const unlock = await lockStateDir(config.stateDir);
-  const store = await Store.open(config.stateDir);
+  const store = await Store.open(config.stateDir, config.archiveLimits);
   const engine = await Engine.open(store, {
     namespace: config.namespace,
     catalogDir: config.catalogDir,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../runtime/index.ts';
 
 /** Everything configurable, built once at start (flag > environment > default) and passed down. */
 export interface Config {
@@ -16,9 +17,11 @@ export interface Config {
   engineSocket: string;
   /** Namespace the standalone engine uses. */
   namespace: string;
+  /** Caps on every archive the engine reads from a learner (load, import, layers). */
+  archiveLimits: ArchiveLimits;
 }
 
-const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR]`;
+const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR] [--max-archive-entries N] [--max-archive-bytes N]`;
 
 export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<Config> {
   const { values, positionals } = parseArgs({
@@ -32,6 +35,8 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       socket: { type: 'string' },
       'tools-dir': { type: 'string' },
       namespace: { type: 'string' },
+      'max-archive-entries': { type: 'string' },
+      'max-archive-bytes': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -51,7 +56,18 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
     toolsDir: path.resolve(values['tools-dir'] ?? env.LAYERLAB_TOOLS_DIR ?? path.join(stateDir, 'tools')),
     engineSocket: path.resolve(values.socket ?? env.LAYERLAB_SOCKET ?? path.join(stateDir, 'engine.sock')),
     namespace: values.namespace ?? 'default',
+    archiveLimits: Object.freeze({
+      maxEntries: positiveInt('max-archive-entries', values['max-archive-entries'] ?? env.LAYERLAB_MAX_ARCHIVE_ENTRIES, DEFAULT_ARCHIVE_LIMITS.maxEntries),
+      maxBytes: positiveInt('max-archive-bytes', values['max-archive-bytes'] ?? env.LAYERLAB_MAX_ARCHIVE_BYTES, DEFAULT_ARCHIVE_LIMITS.maxBytes),
+    }),
   });
+}
+
+function positiveInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(`invalid --${name}: ${text}`);
+  return n;
 }
 
 export class ConfigError extends Error {}

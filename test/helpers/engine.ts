@@ -28,14 +28,15 @@ export interface TestEngine {
 
 /**
  * Start a real standalone engine (`server/cli.ts engine`) on a fresh state dir and socket, sharing the
- * machine's catalog. The engine is a separate process, driven only through its socket.
+ * machine's catalog. The engine is a separate process, driven only through its socket. `extraArgs` go to the
+ * engine's command line (e.g. `--max-archive-entries 10`).
  */
-export async function startEngine(name: string, opts: { catalogDir?: string } = {}): Promise<TestEngine> {
+export async function startEngine(name: string, opts: { catalogDir?: string; extraArgs?: string[] } = {}): Promise<TestEngine> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), `layerlab-${name}-`));
   const socket = path.join(stateDir, 'engine.sock');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(REPO_ROOT, 'server/cli.ts'), 'engine', '--state-dir', stateDir, '--socket', socket, '--catalog-dir', opts.catalogDir ?? CATALOG_DIR],
+    ['--import', 'tsx', path.join(REPO_ROOT, 'server/cli.ts'), 'engine', '--state-dir', stateDir, '--socket', socket, '--catalog-dir', opts.catalogDir ?? CATALOG_DIR, ...(opts.extraArgs ?? [])],
     { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, LAYERLAB_TOOLS_DIR: path.join(DEFAULT_STATE_DIR, 'tools') } },
   );
   let stderr = '';
