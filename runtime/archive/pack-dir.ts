@@ -83,11 +83,14 @@ function headerBase(st: Stats): Partial<Header> & { name: string } {
   return { name: '', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
 }
 
+/** Add an entry without content (directories, links, whiteouts: regular files need an explicit empty body). */
 function addEntry(pack: tarStream.Pack, header: Partial<Header> & { name: string }): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry(header, (err) => (err ? reject(err) : resolve()));
+    pack.entry(header, EMPTY, (err) => (err ? reject(err) : resolve()));
   });
 }
+
+const EMPTY = Buffer.alloc(0);
 
 async function addFile(pack: tarStream.Pack, header: Partial<Header> & { name: string }, file: string): Promise<void> {
   let sink!: ReturnType<tarStream.Pack['entry']>;
