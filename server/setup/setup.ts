@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { ensureCatalog } from '../../runtime/index.ts';
 import type { Config } from '../config.ts';
 import { ensureDebianPackages } from './debian.ts';
 import { ensureDockerCli } from './docker-cli.ts';
@@ -12,5 +12,5 @@ export type Log = (line: string) => void;
 export async function ensureHost(config: Config, log: Log): Promise<void> {
   await ensureDebianPackages(log);
   await ensureDockerCli(config.toolsDir, log);
-  if (!existsSync(config.catalogDir)) log(`no image catalog at ${config.catalogDir} yet`);
+  await ensureCatalog(config.catalogDir, (line) => log(`catalog: ${line}`));
 }

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { packDirectory } from '../archive/pack-dir.ts';
+import { Hasher, hexOf, type Digest } from '../util/digest.ts';
+
+export interface LayerBlob {
+  /** sha256 of the gzip bytes: the blob's name and the manifest's layer digest. */
+  digest: Digest;
+  /** Bytes of the gzip blob. */
+  size: number;
+  /** sha256 of the uncompressed tar: the config's rootfs.diff_ids entry. */
+  diffId: Digest;
+  /** Bytes of regular-file content in the layer (each hard-linked file counted once), as Docker reports sizes. */
+  contentSize: number;
+}
+
+/**
+ * Tar `rootfs` as a layer, gzip it into `blobsDir` under its digest, and return the digests a manifest and a
+ * config need. One pass: the tar is hashed before compression (diffID) and the gzip after (blob digest).
+ */
+export async function writeLayerBlob(rootfs: string, blobsDir: string): Promise<LayerBlob> {
+  const diff = new Hasher();
+  const blob = new Hasher();
+  const tmp = path.join(blobsDir, `.tmp-layer-${randomBytes(6).toString('hex')}`);
+  try {
+    await pipeline(packDirectory(rootfs), tap(diff), createGzip(), tap(blob), createWriteStream(tmp, { mode: 0o644 }));
+    await syncFile(tmp);
+    const digest = blob.digest();
+    await fs.rename(tmp, path.join(blobsDir, hexOf(digest)));
+    return { digest, size: blob.size, diffId: diff.digest(), contentSize: await contentSize(rootfs) };
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/** A pass-through stream that feeds every chunk to a hasher. */
+function tap(hasher: Hasher): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      hasher.update(chunk);
+      done(null, chunk);
+    },
+  });
+}
+
+/** Sum of regular-file sizes under `dir`, counting each inode once (hard links share their content). */
+export async function contentSize(dir: string): Promise<number> {
+  const seen = new Set<string>();
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await fs.readdir(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) {
+        await walk(full);
+      } else if (entry.isFile()) {
+        const st = await fs.lstat(full);
+        const key = `${st.dev}:${st.ino}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        total += st.size;
+      }
+    }
+  };
+  await walk(dir);
+  return total;
+}
+
+/** Flush a finished file to disk, so a crash after the catalog is renamed into place cannot leave it torn. */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
