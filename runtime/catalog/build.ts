@@ -4,12 +4,13 @@ import { shortId } from '../util/digest.ts';
 import { fsyncDir, pathExists } from '../util/fsx.ts';
 import { withBuildLock } from './build-lock.ts';
 import { busyboxRecipe } from './busybox.ts';
+import { debianRecipe, debianSlimRecipe } from './debian.ts';
 import { helloWorldRecipe } from './hello-world.ts';
 import { LayoutWriter, type WrittenLayer } from './oci-writer.ts';
 import { catalogError, imageConfig, type CatalogLog, type ImageRecipe } from './recipe.ts';
 
 /** The images setup builds, in build order (quick ones first). */
-export const CATALOG_RECIPES: readonly ImageRecipe[] = [busyboxRecipe, helloWorldRecipe];
+export const CATALOG_RECIPES: readonly ImageRecipe[] = [busyboxRecipe, helloWorldRecipe, debianSlimRecipe, debianRecipe];
 
 /** Written into the layout last: a catalog with a different stamp was made by another recipe and is rebuilt. */
 export const RECIPE_FILE = 'layerlab-recipe.json';
@@ -47,6 +48,7 @@ async function buildCatalog(dir: string, stamp: string, recipes: readonly ImageR
   log(`building the image catalog at ${dir} (${(await pathExists(dir)) ? 'its recipe changed' : 'first run'})`);
   await removeAbandonedBuilds(dir);
   const scratch = await fs.mkdtemp(path.join(path.dirname(dir), scratchPrefix(dir)));
+  await fs.chmod(scratch, 0o755); // apt inside mmdebstrap downloads as the unprivileged _apt user, who must reach it
   try {
     const writer = await LayoutWriter.create(path.join(scratch, 'layout'));
     for (const [i, recipe] of recipes.entries()) {
