@@ -1,0 +1,156 @@
+import { ignoreMissing, inNetns, setSysctl, type HostNetns } from './netns.ts';
+
+/**
+ * The engine's packet filter in its host netns, regenerated whole from state on every change (so it can
+ * never drift from what the state says) and removed entirely when nothing is left. The nft backend is used
+ * explicitly so that adding, deleting and saving rules never split across iptables backends.
+ */
+const IPTABLES = 'iptables-nft';
+const RESTORE = 'iptables-nft-restore';
+
+export interface FirewallBridge {
+  name: string;
+  subnet: string;
+  /** CIDRs containers on this bridge may reach outside it; empty means no egress at all. */
+  egressAllow: readonly string[];
+}
+
+export interface FirewallPort {
+  proto: 'tcp' | 'udp';
+  hostIp: string;
+  hostPort: number;
+  destIp: string;
+  destPort: number;
+}
+
+export interface FirewallModel {
+  bridges: FirewallBridge[];
+  ports: FirewallPort[];
+}
+
+/**
+ * Destinations never reachable by egress, whatever the allow-list says: the host's own and private ranges,
+ * link-local (cloud metadata), CGNAT, multicast and reserved space, where other engines and the host's
+ * services live.
+ */
+export const EGRESS_DENY = [
+  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
+  '192.0.0.0/24', '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4',
+];
+
+interface Chains {
+  input: string;
+  forward: string;
+  dnat: string;
+  post: string;
+}
+
+interface Jump {
+  table: 'filter' | 'nat';
+  chain: string;
+  spec: string[];
+}
+
+export class Firewall {
+  private readonly chains: Chains;
+
+  /** `tag` makes the chain names this engine's own, so engines sharing a netns never touch each other's. */
+  constructor(
+    private readonly ns: HostNetns,
+    tag: string,
+  ) {
+    this.chains = { input: `LL-${tag}-IN`, forward: `LL-${tag}-FWD`, dnat: `LL-${tag}-DNAT`, post: `LL-${tag}-POST` };
+  }
+
+  /** Make the kernel's rules match the model. */
+  async apply(model: FirewallModel): Promise<void> {
+    if (model.bridges.length === 0 && model.ports.length === 0) {
+      await this.remove();
+      return;
+    }
+    if (model.bridges.some((b) => b.egressAllow.length > 0)) await setSysctl(this.ns, 'net.ipv4.ip_forward', '1');
+    // --noflush keeps everyone else's rules; declaring our chains flushes just them, in one transaction.
+    await inNetns(this.ns, RESTORE, ['--noflush'], this.render(model));
+    for (const jump of this.jumps()) await this.ensureJump(jump);
+  }
+
+  /** Remove our jumps and chains; safe to call when they do not exist. */
+  async remove(): Promise<void> {
+    for (const jump of this.jumps()) {
+      // Bounded: a crash between check and insert could at worst have left a few duplicates.
+      for (let i = 0; i < 8 && (await this.hasJump(jump)); i++) {
+        await inNetns(this.ns, IPTABLES, ['-w', '5', '-t', jump.table, '-D', jump.chain, ...jump.spec]);
+      }
+    }
+    const owned: Array<['filter' | 'nat', string]> = [
+      ['filter', this.chains.input], ['filter', this.chains.forward], ['nat', this.chains.dnat], ['nat', this.chains.post],
+    ];
+    for (const [table, chain] of owned) {
+      await ignoreMissing(inNetns(this.ns, IPTABLES, ['-w', '5', '-t', table, '-F', chain]));
+      await ignoreMissing(inNetns(this.ns, IPTABLES, ['-w', '5', '-t', table, '-X', chain]));
+    }
+  }
+
+  private jumps(): Jump[] {
+    const c = this.chains;
+    return [
+      { table: 'filter', chain: 'INPUT', spec: ['-j', c.input] },
+      { table: 'filter', chain: 'FORWARD', spec: ['-j', c.forward] },
+      // Only locally generated traffic to a local address is published: the host netns's own processes
+      // (`curl localhost:8080`) reach containers; nothing arriving from outside it does.
+      { table: 'nat', chain: 'OUTPUT', spec: ['-m', 'addrtype', '--dst-type', 'LOCAL', '-j', c.dnat] },
+      { table: 'nat', chain: 'POSTROUTING', spec: ['-j', c.post] },
+    ];
+  }
+
+  private async hasJump(jump: Jump): Promise<boolean> {
+    try {
+      await inNetns(this.ns, IPTABLES, ['-w', '5', '-t', jump.table, '-C', jump.chain, ...jump.spec]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async ensureJump(jump: Jump): Promise<void> {
+    if (!(await this.hasJump(jump))) {
+      await inNetns(this.ns, IPTABLES, ['-w', '5', '-t', jump.table, '-I', jump.chain, '1', ...jump.spec]);
+    }
+  }
+
+  private render(model: FirewallModel): string {
+    const c = this.chains;
+    const filter = [`:${c.input} - [0:0]`, `:${c.forward} - [0:0]`];
+    const nat = [`:${c.dnat} - [0:0]`, `:${c.post} - [0:0]`];
+    for (const b of model.bridges) {
+      // Containers never reach the host netns itself (gateway, loopback via route_localnet, any local
+      // address); only replies to connections the host opened (published ports) come back.
+      filter.push(`-A ${c.input} -i ${b.name} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+      filter.push(`-A ${c.input} -i ${b.name} -j DROP`);
+      filter.push(...this.forwardRules(b));
+      // Host-originated connections (DNAT'ed from 127.0.0.1) leave with the gateway as source, so the
+      // container's replies come back over the bridge instead of to its own loopback.
+      nat.push(`-A ${c.post} -o ${b.name} -m addrtype --src-type LOCAL -j MASQUERADE`);
+      if (b.egressAllow.length > 0) nat.push(`-A ${c.post} -s ${b.subnet} ! -o ${b.name} -j MASQUERADE`);
+    }
+    for (const p of model.ports) {
+      const dst = p.hostIp ? ` -d ${p.hostIp}/32` : '';
+      nat.push(`-A ${c.dnat}${dst} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.destIp}:${p.destPort}`);
+    }
+    return ['*filter', ...filter, 'COMMIT', '*nat', ...nat, 'COMMIT', ''].join('\n');
+  }
+
+  private forwardRules(b: FirewallBridge): string[] {
+    const c = this.chains.forward;
+    const rules = [`-A ${c} -i ${b.name} -o ${b.name} -j ACCEPT`];
+    if (b.egressAllow.length > 0) {
+      rules.push(`-A ${c} -o ${b.name} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+      // Never into another engine network (same host netns or not), never to the host's private ranges.
+      rules.push(`-A ${c} -i ${b.name} -o llbr+ -j DROP`);
+      for (const cidr of EGRESS_DENY) rules.push(`-A ${c} -i ${b.name} -d ${cidr} -j DROP`);
+      for (const cidr of b.egressAllow) rules.push(`-A ${c} -i ${b.name} -d ${cidr} -j ACCEPT`);
+    }
+    rules.push(`-A ${c} -i ${b.name} -j DROP`, `-A ${c} -o ${b.name} -j DROP`);
+    return rules;
+  }
+}

@@ -1,0 +1,82 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { invalid, isErrno } from '../errors.ts';
+import { run } from '../util/exec.ts';
+
+/**
+ * The engine's "host" network namespace: undefined for the engine process's own (the standalone engine on
+ * the machine), or the name of a netns under /run/netns (a sandbox). Node cannot setns, so every tool that
+ * must act there is started by argv through `ip -n` or `nsenter --net=`, never through a shell.
+ */
+export type HostNetns = string | undefined;
+
+export const NETNS_DIR = '/run/netns';
+const NETNS_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
+const TOOL_TIMEOUT_MS = 15_000;
+
+export function checkNetnsName(name: string): string {
+  if (!NETNS_NAME_RE.test(name) || name.includes('..')) throw invalid(`invalid network namespace name: ${JSON.stringify(name)}`);
+  return name;
+}
+
+export function netnsPath(name: string): string {
+  return path.join(NETNS_DIR, checkNetnsName(name));
+}
+
+/** Run `ip` with the given arguments in a netns (named) or in the engine's own. */
+export function ip(ns: HostNetns, args: readonly string[]): Promise<string> {
+  return run('ip', ns === undefined ? args : ['-n', ns, ...args], { timeoutMs: TOOL_TIMEOUT_MS });
+}
+
+/** Run any host tool inside a netns. nsenter only switches the network namespace; the binary is the host's. */
+export function inNetns(ns: HostNetns, file: string, args: readonly string[], input?: string): Promise<string> {
+  const opts = { timeoutMs: TOOL_TIMEOUT_MS, input };
+  if (ns === undefined) return run(file, args, opts);
+  return run('nsenter', [`--net=${netnsPath(ns)}`, '--', file, ...args], opts);
+}
+
+/** Write a sysctl under net.* (per netns: /proc/sys/net shows the netns of the process that opens it). */
+export async function setSysctl(ns: HostNetns, key: string, value: string): Promise<void> {
+  await inNetns(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
+}
+
+/** Errors that mean "already gone": removal is idempotent so recovery can replay it. */
+const MISSING = /Cannot find device|No such file|does not exist|No such device|No such process|Cannot remove namespace|doesn't exist|Bad rule|No chain/;
+
+export async function ignoreMissing(work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch (err) {
+    if (!(err instanceof Error) || !MISSING.test(err.message)) throw err;
+  }
+}
+
+/** Create a named netns with its loopback up: the `--network none` state, and the base for every container. */
+export async function addNetns(name: string): Promise<void> {
+  await run('ip', ['netns', 'add', checkNetnsName(name)], { timeoutMs: TOOL_TIMEOUT_MS });
+  await ip(name, ['link', 'set', 'lo', 'up']);
+}
+
+export async function deleteNetns(name: string): Promise<void> {
+  await ignoreMissing(run('ip', ['netns', 'delete', checkNetnsName(name)], { timeoutMs: TOOL_TIMEOUT_MS }));
+}
+
+export async function netnsExists(name: string): Promise<boolean> {
+  try {
+    await fs.access(netnsPath(name));
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+}
+
+/** Names under /run/netns that start with `prefix`. */
+export async function listNetns(prefix: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(NETNS_DIR)).filter((n) => n.startsWith(prefix));
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return [];
+    throw err;
+  }
+}
