@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { shortId } from '../util/digest.ts';
 import { fsyncDir, pathExists } from '../util/fsx.ts';
+import { KeyedMutex } from '../util/locks.ts';
 import { withBuildLock } from './build-lock.ts';
 import { busyboxRecipe } from './busybox.ts';
 import { debianRecipe, debianSlimRecipe } from './debian.ts';
@@ -16,6 +17,8 @@ export const CATALOG_RECIPES: readonly ImageRecipe[] = [busyboxRecipe, helloWorl
 export const RECIPE_FILE = 'layerlab-recipe.json';
 /** Bumped when the layout format itself (not one image's recipe) changes. */
 const LAYOUT_FORMAT = 1;
+/** The lock file keeps other processes out; this keeps concurrent calls in one process in line. */
+const inProcess = new KeyedMutex();
 
 /** The stamp a catalog built from `recipes` carries. */
 export function recipeStamp(recipes: readonly ImageRecipe[]): string {
@@ -31,11 +34,13 @@ export async function ensureCatalog(dir: string, log: CatalogLog, recipes: reado
   const stamp = recipeStamp(recipes);
   if (await isCurrent(dir, stamp)) return false;
   await fs.mkdir(path.dirname(dir), { recursive: true });
-  return withBuildLock(dir, log, async () => {
-    if (await isCurrent(dir, stamp)) return false; // built by the setup we waited for
-    await buildCatalog(dir, stamp, recipes, log);
-    return true;
-  });
+  return inProcess.run(path.resolve(dir), () =>
+    withBuildLock(dir, log, async () => {
+      if (await isCurrent(dir, stamp)) return false; // built by the setup we waited for
+      await buildCatalog(dir, stamp, recipes, log);
+      return true;
+    }),
+  );
 }
 
 async function isCurrent(dir: string, stamp: string): Promise<boolean> {
