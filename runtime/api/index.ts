@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Engine } from '../engine.ts';
 import { Router } from './router.ts';
+import { imageArchiveRoutes } from './routes/image-archive.ts';
 import { systemRoutes } from './routes/system.ts';
 import { listenOnSocket } from './server.ts';
 
@@ -8,6 +9,7 @@ import { listenOnSocket } from './server.ts';
 export function engineRouter(engine: Engine): Router {
   const router = new Router();
   systemRoutes(router, engine);
+  imageArchiveRoutes(router, engine);
   return router;
 }
 

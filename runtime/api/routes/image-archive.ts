@@ -1,0 +1,104 @@
+import type { IncomingMessage } from 'node:http';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Engine } from '../../engine.ts';
+import { invalid } from '../../errors.ts';
+import { importImage } from '../../image/import.ts';
+import { loadImages } from '../../image/load.ts';
+import { pullFromCatalog } from '../../image/pull-catalog.ts';
+import { saveImages } from '../../image/save.ts';
+import { JsonStream } from '../http.ts';
+import type { Query } from '../query.ts';
+import type { RequestContext, Router } from '../router.ts';
+import { errorMessage, progressMessage } from './json-progress.ts';
+
+/** Images in and out as archives: `docker save`, `load`, `import`, and `pull` (served from the catalog). */
+export function imageArchiveRoutes(router: Router, engine: Engine): void {
+  router.on('GET', '/images/get', (ctx) => save(ctx, engine, ctx.query.all('names')));
+  router.on('GET', /^\/images\/(.+)\/get$/, (ctx) => save(ctx, engine, [ctx.params[0]!]));
+  router.on('POST', '/images/load', (ctx) => load(ctx, engine));
+  router.on('POST', '/images/create', (ctx) => (ctx.query.string('fromSrc') !== undefined ? importFrom(ctx, engine) : pull(ctx, engine)));
+}
+
+async function save({ res }: RequestContext, engine: Engine, names: string[]): Promise<void> {
+  const archive = await saveImages(engine.store, engine.ns, names);
+  res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  // A failure mid-archive can only cut the stream: the CLI then reports a truncated download.
+  await pipeline(archive, res).catch(() => res.destroy());
+}
+
+/** moby answers 200 and reports load errors inside the JSON stream; the CLI prints them and exits 1. */
+async function load({ req, res, query }: RequestContext, engine: Engine): Promise<void> {
+  const quiet = query.string('quiet') === undefined ? true : query.bool('quiet');
+  const stream = new JsonStream(res);
+  try {
+    await loadImages(engine.store, engine.ns, bodyOf(req), (e) => {
+      if (e.kind === 'line') stream.write({ stream: `${e.text}\n` });
+      else if (!quiet) stream.write(progressMessage('Loading layer', e.id, e.current, e.total));
+    });
+  } catch (err) {
+    await drain(req);
+    stream.write(errorMessage(err));
+  }
+  stream.end();
+}
+
+async function importFrom({ req, res, query }: RequestContext, engine: Engine): Promise<void> {
+  const src = query.string('fromSrc')!;
+  // Fetching a URL from the server's network would be an SSRF hole; layerlab has no outbound network here.
+  if (src !== '-') throw invalid(`importing from a URL is not supported by layerlab (${src.slice(0, 200)}); download the file and use: docker import <file>`);
+  const stream = new JsonStream(res);
+  try {
+    const id = await importImage(engine.store, engine.ns, bodyOf(req), {
+      repo: query.string('repo'),
+      tag: query.string('tag'),
+      changes: query.all('changes'),
+      message: query.string('message'),
+      engineVersion: engine.options.version,
+    });
+    stream.write({ status: id });
+    stream.end();
+  } catch (err) {
+    await drain(req);
+    stream.fail(err);
+  }
+}
+
+async function pull({ res, query }: RequestContext, engine: Engine): Promise<void> {
+  const image = required(query, 'fromImage');
+  const stream = new JsonStream(res);
+  try {
+    await pullFromCatalog(engine.store, engine.ns, engine.catalog, image, query.string('tag'), (e) => stream.write(e.id === undefined ? { status: e.status } : { status: e.status, id: e.id }));
+    stream.end();
+  } catch (err) {
+    stream.fail(err);
+  }
+}
+
+function required(query: Query, name: string): string {
+  const value = query.string(name);
+  if (!value) throw invalid(`${name} is required`);
+  return value;
+}
+
+/**
+ * The request body behind a PassThrough: the archive readers destroy their input when they fail, and that
+ * must not destroy the request (and its socket) before the error is sent.
+ */
+function bodyOf(req: IncomingMessage): PassThrough {
+  const body = new PassThrough();
+  req.on('error', (err) => body.destroy(err));
+  req.pipe(body);
+  return body;
+}
+
+/** Read and discard what the client is still sending, so it reads our answer instead of a broken pipe. */
+async function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return;
+  req.unpipe();
+  req.resume();
+  await new Promise<void>((resolve) => {
+    req.once('end', resolve);
+    req.once('close', resolve);
+  });
+}
