@@ -116,12 +116,26 @@ export function snapshot(ns: string | undefined): { links: string[]; rules: stri
     .filter(Boolean)
     .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
     .sort();
-  const rules = inNs('iptables-nft-save', [])
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]/g, ''))
-    .join('\n');
-  return { links, rules };
+  return { links, rules: normaliseRules(inNs('iptables-nft-save', [])) };
+}
+
+/**
+ * iptables-save output without comments and counters, and without the empty built-in tables that
+ * iptables-nft creates on first use (policy ACCEPT, no rules): they filter nothing, and removing a whole
+ * table could remove someone else's rules added meanwhile. Every rule and user chain is kept.
+ */
+export function normaliseRules(save: string): string {
+  const out: string[] = [];
+  let table: string[] = [];
+  for (const line of save.split('\n')) {
+    if (line.startsWith('#') || line === '') continue;
+    const l = line.replace(/\[\d+:\d+\]/g, '').trim();
+    if (l.startsWith('*')) table = [l];
+    else if (l === 'COMMIT') {
+      if (table.some((t) => !/^\*|^:(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) ACCEPT$/.test(t))) out.push(...table, l);
+    } else table.push(l);
+  }
+  return out.join('\n');
 }
 
 export function layerlabNetns(): string[] {
