@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Engine } from '../engine.ts';
 import { Router } from './router.ts';
+import { imageRoutes } from './routes/images.ts';
 import { imageArchiveRoutes } from './routes/image-archive.ts';
 import { systemRoutes } from './routes/system.ts';
 import { listenOnSocket } from './server.ts';
@@ -10,6 +11,7 @@ export function engineRouter(engine: Engine): Router {
   const router = new Router();
   systemRoutes(router, engine);
   imageArchiveRoutes(router, engine);
+  imageRoutes(router, engine);
   return router;
 }
 
