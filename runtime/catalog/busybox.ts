@@ -56,7 +56,7 @@ const DIRECTORIES: ReadonlyArray<[string, number]> = [
 export const busyboxRecipe: ImageRecipe = {
   refs: ['busybox:latest'],
   description: 'BusyBox from Debian busybox-static: sh and ~270 Unix tools in one static binary',
-  version: 'busybox/1',
+  version: 'busybox/2',
   async build(work, log): Promise<ImageSpec> {
     const version = await hostPackageVersion(PACKAGE);
     log(`using ${BINARY} from Debian ${PACKAGE} ${version}`);
@@ -67,7 +67,7 @@ export const busyboxRecipe: ImageRecipe = {
       layers: [
         {
           dir: rootfs,
-          createdBy: `layerlab catalog: ${BINARY} from Debian ${PACKAGE} ${version}, ${applets} applet symlinks from \`busybox --list-full\`, minimal /etc (passwd, group, shadow)`,
+          createdBy: `${BINARY} from Debian ${PACKAGE} ${version}, ${applets} applet symlinks (busybox --list-full), minimal /etc (passwd, group, shadow)`,
         },
       ],
       cmd: ['sh'],

@@ -38,7 +38,7 @@ function makeRecipe(slim: boolean): ImageRecipe {
   return {
     refs: slim ? [`debian:${SUITE}-slim`] : [`debian:${SUITE}`, 'debian:12', 'debian:latest'],
     description: slim ? 'Debian 12 (bookworm) minbase without docs, man pages and locales' : 'Debian 12 (bookworm) minbase: dpkg, apt, bash and coreutils',
-    version: slim ? 'debian-slim/2' : 'debian/2',
+    version: slim ? 'debian-slim/3' : 'debian/3',
     build: (work, log) => buildDebian(work, log, slim),
   };
 }
@@ -47,11 +47,12 @@ async function buildDebian(work: string, log: CatalogLog, slim: boolean): Promis
   const sources = await hostAptSources();
   const rootfs = path.join(work, 'rootfs');
   const filters = slim ? SLIM_FILTERS.map((f) => `--dpkgopt=${f}`) : [];
-  const mmdebstrap = ['mmdebstrap', '--variant=minbase', '--mode=root', '--format=directory', `--hook-dir=${MERGED_USR_HOOKS}`, ...filters, SUITE, rootfs, ...sources];
-  log(`running mmdebstrap (about 15 s) with the host's apt sources: ${sources.join(' ')}`);
+  const options = ['--variant=minbase', '--mode=root', '--format=directory', `--hook-dir=${MERGED_USR_HOOKS}`, ...filters];
+  log(`running mmdebstrap (15-30 s) with the host's apt sources: ${sources.join(' ')}`);
   // A private mount namespace: the /proc, /sys and /dev/pts mmdebstrap mounts inside the rootfs vanish with
   // it even if it is killed, so a later cleanup can never delete through a live host mount.
-  await runLogged('unshare', ['--mount', '--propagation', 'private', ...mmdebstrap], statusOnly(log), MMDEBSTRAP_TIMEOUT_MS);
+  const privateMounts = ['--mount', '--propagation', 'private'];
+  await runLogged('unshare', [...privateMounts, 'mmdebstrap', ...options, SUITE, rootfs, ...sources], statusOnly(log), MMDEBSTRAP_TIMEOUT_MS);
   await tidy(rootfs);
   const [version, debianVersion, packages, uris] = await Promise.all([
     run('mmdebstrap', ['--version']),
@@ -60,9 +61,9 @@ async function buildDebian(work: string, log: CatalogLog, slim: boolean): Promis
     sourceUris(sources),
   ]);
   const tool = version.trim();
-  const how = `${tool}: mmdebstrap --variant=minbase --mode=root --hook-dir=${MERGED_USR_HOOKS} ${SUITE}${slim ? ` with dpkg filters (${SLIM_FILTERS.join(' ')})` : ''} from the host's apt sources; then apt lists, caches and logs removed, /dev emptied, /etc/hostname and /etc/resolv.conf blanked`;
+  const how = `mmdebstrap ${options.join(' ')} ${SUITE} (${tool}, the host's apt sources); then apt lists, caches and logs removed, /dev emptied, /etc/hostname and /etc/resolv.conf blanked`;
   return {
-    layers: [{ dir: rootfs, createdBy: `layerlab catalog: ${how}` }],
+    layers: [{ dir: rootfs, createdBy: how }],
     cmd: ['bash'],
     labels: {
       [BUILT_FROM_LABEL]: `Debian ${debianVersion.trim()} (${SUITE}) ${slim ? 'minbase, slimmed' : 'minbase'}, installed by ${tool} from ${uris.join(' ')}`,

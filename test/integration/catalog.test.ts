@@ -88,7 +88,8 @@ describe('the offline image catalog', () => {
       const history = img.config.history ?? [];
       const layerHistory = history.filter((h) => !h.empty_layer);
       expect(layerHistory).toHaveLength(img.config.rootfs.diff_ids.length);
-      expect(layerHistory.every((h) => (h.created_by ?? '').startsWith('layerlab catalog: '))).toBe(true);
+      const made: Record<string, string> = { busybox: '/bin/busybox from Debian busybox-static ', 'hello-world': '/hello: a ', debian: 'mmdebstrap --variant=minbase ' };
+      expect(layerHistory.every((h) => (h.created_by ?? '').startsWith(made[repo]!) && h.comment === 'layerlab catalog')).toBe(true);
       expect(history.at(-1)).toMatchObject({ created_by: `CMD ${JSON.stringify(cmds[repo])}`, empty_layer: true });
     }
     expect(image('busybox:latest').config.config?.Labels?.[PACKAGES_LABEL]).toMatch(/^busybox-static=/);
