@@ -56,6 +56,8 @@ export async function createEndpointDevices(d: EndpointDevices): Promise<void> {
   try {
     await ip(d.hostNs, ['link', 'add', 'name', d.hostIf, 'type', 'veth', 'peer', 'name', d.ifName, 'address', d.mac, 'netns', d.containerNs]);
     await ip(d.hostNs, ['link', 'set', 'dev', d.hostIf, 'master', d.bridge]);
+    // A bridge port never needs an address of its own; without one there is nothing on the host to probe.
+    await setSysctl(d.hostNs, `net.ipv6.conf.${d.hostIf}.disable_ipv6`, '1');
     await ip(d.hostNs, ['link', 'set', 'dev', d.hostIf, 'up']);
     await ip(d.containerNs, ['addr', 'add', d.cidr, 'dev', d.ifName]);
     await ip(d.containerNs, ['link', 'set', 'dev', d.ifName, 'up']);

@@ -67,7 +67,8 @@ export async function attachEndpoint(core: NetCore, c: ContainerRecord, net: Net
     await core.applyFirewall();
     await core.refreshHosts([c.id, ...core.neighbours(c.id, [net.id])], c.id);
   } catch (err) {
-    await removeEndpoint(core, c, ep);
+    // Report the attach failure, not a rollback one; restart recovery removes anything left behind.
+    await removeEndpoint(core, c, ep).catch(() => undefined);
     throw err;
   }
   return ep;

@@ -117,8 +117,8 @@ describe('container networking: reachability and isolation', () => {
     expect(probe(u.netnsPath, c.gateway, 9100)).toMatch(/^ERR:/);
     // 127.0.0.1 in a container is its own loopback, never the host's.
     expect(probe(c.netnsPath, '127.0.0.1', 9101)).toBe('ERR:ECONNREFUSED');
-    // No IPv6 on the bridges: no link-local address for a container to reach the host through.
-    expect(sh('ip', ['-n', host, '-6', '-o', 'addr', 'show'])).not.toMatch(/llbr/);
+    // No IPv6 on bridges or their ports: no link-local address for a container to reach the host through.
+    expect(sh('ip', ['-n', host, '-6', '-o', 'addr', 'show']).trim().split('\n').map((l) => l.split(/\s+/)[1])).toEqual(['lo']);
     // The host netns can still reach containers directly (replies are let back in).
     await serve(c.netnsPath, 8004, 'c');
     expect(probe(host, c.ip, 8004)).toBe(`c:${c.gateway}`);
