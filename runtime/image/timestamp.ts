@@ -13,7 +13,8 @@ const DATE_TIME = /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d)(?::(\d\d)(?::(\d\d)(?:\.(\d+
 export function parseUntil(value: string, now = Date.now()): number {
   if (value !== '0' && DURATION.test(value)) return now - durationMs(value);
   const dated = DATE_TIME.exec(value);
-  if (dated) return dateMs(dated);
+  if (dated && inRange(dated)) return dateMs(dated);
+  // Go's own parse error text (which names the layout it tried) is not reproduced.
   if (value.includes('-')) throw untyped(`parsing time ${JSON.stringify(value)}: cannot parse as a date or time`);
   const unix = /^(\d+)(?:\.(\d+))?$/.exec(value);
   if (!unix) throw untyped(`failed to parse value as time or duration: ${JSON.stringify(value)}`);
@@ -42,4 +43,9 @@ function dateMs(m: RegExpExecArray): number {
   const sign = zone.startsWith('-') ? -1 : 1;
   const offsetMin = Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6));
   return utc - sign * offsetMin * 60_000;
+}
+
+function inRange(m: RegExpExecArray): boolean {
+  const [mo, d, h, mi, s] = [2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0));
+  return mo! >= 1 && mo! <= 12 && d! >= 1 && d! <= 31 && h! < 24 && mi! < 60 && s! < 60;
 }
