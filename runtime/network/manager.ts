@@ -193,6 +193,16 @@ export class NetworkManager {
     return this.locked(() => publishPorts(this.core, containerRecord(this.core, id), requests));
   }
 
+  /** Withdraw every port the container publishes (teardownContainer does this too). */
+  unpublishPorts(id: string): Promise<void> {
+    return this.locked(async () => {
+      const c = containerRecord(this.core, id);
+      c.ports = [];
+      await this.core.save();
+      await this.core.applyFirewall();
+    });
+  }
+
   /** Undo setupContainer and every attach and publish: idempotent, for stop, kill and removal. */
   teardownContainer(id: string): Promise<void> {
     return this.locked(async () => {

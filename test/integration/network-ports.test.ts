@@ -90,9 +90,15 @@ describe('container networking: published ports', () => {
     expect(() => portRequestsFromConfig({ '80/sctp': [] }, {}, false)).toThrow('sctp');
   });
 
-  it('unpublishes on teardown', async () => {
+  it('unpublishes on request and on teardown', async () => {
     const gone = await webContainer('gone');
-    await net.publishPorts(gone.id, [{ proto: 'tcp', containerPort: 80, hostIp: '', hostPortMin: 8095, hostPortMax: 8095 }]);
+    const spec = { proto: 'tcp' as const, containerPort: 80, hostIp: '', hostPortMin: 8095, hostPortMax: 8095 };
+    await net.publishPorts(gone.id, [spec]);
+    expect(probe(host, '127.0.0.1', 8095)).toBe(`gone:${gone.gateway}`);
+    await net.unpublishPorts(gone.id);
+    expect(probe(host, '127.0.0.1', 8095)).toBe('ERR:ECONNREFUSED');
+    expect((net.networkSettings(gone.id) as { Ports: unknown }).Ports).toEqual({});
+    await net.publishPorts(gone.id, [spec]);
     expect(probe(host, '127.0.0.1', 8095)).toBe(`gone:${gone.gateway}`);
     await net.teardownContainer(gone.id);
     expect(probe(host, '127.0.0.1', 8095)).toBe('ERR:ECONNREFUSED');
