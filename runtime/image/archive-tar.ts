@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type tarStream from 'tar-stream';
+import { EngineError, invalid } from '../errors.ts';
 
 export type TarHeader = Parameters<tarStream.Pack['entry']>[0];
 
@@ -21,11 +22,26 @@ export async function addStream(pack: tarStream.Pack, header: TarHeader, content
   const written = new Promise<void>((resolve, reject) => {
     sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
   });
-  // Attach the rejection handler now: a failure while we still write must not go unhandled.
+  // The failure reaches us through `written`; the entry's own 'error' event must not go unhandled (it would
+  // crash the engine when the pack is destroyed mid-entry, e.g. by a gzip bomb hitting the byte limit).
   written.catch(() => undefined);
+  sink.on('error', () => undefined);
   for await (const chunk of content) {
     if (!sink.write(chunk as Buffer)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
   }
   sink.end(undefined);
   await written;
+}
+
+/**
+ * The body of an entry from readSafeTar, with a read failure (a truncated archive ends inside a file)
+ * reported as what it is: the same message the reader gives for a malformed archive.
+ */
+export async function* entryBody(body: AsyncIterable<Buffer>, label: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (err) {
+    if (err instanceof EngineError) throw err;
+    throw invalid(`${label} is not a valid tar archive: ${(err as Error).message}`, err);
+  }
 }

@@ -9,13 +9,15 @@ import type { Namespace } from '../store/namespace.ts';
 import type { Store } from '../store/store.ts';
 import type { Digest } from '../util/digest.ts';
 import { tempPathFor } from '../util/fsx.ts';
-import { addEntry, addStream, type TarHeader } from './archive-tar.ts';
+import { addEntry, addStream, entryBody, type TarHeader } from './archive-tar.ts';
 import { applyChanges } from './changes.ts';
 import type { ContainerConfig, ImageConfig } from './config.ts';
 import { registerLayerFile } from './layer-import.ts';
 import { hostArch } from './load-plan.ts';
 import { canonicalString, parseReference, type Reference } from './reference.ts';
 import { goContainerConfig } from './save-v1.ts';
+
+const LABEL = 'imported archive';
 
 export interface ImportOptions {
   /** `repo` as the CLI sends it: the whole reference, possibly with a tag; empty for an untagged image. */
@@ -44,7 +46,7 @@ export async function importImage(store: Store, ns: Namespace, source: Readable,
       const file = tempPathFor(path.join(store.tmpDir, 'import.tar'));
       try {
         await repack(source, file, store);
-        const layer = await registerLayerFile(store, null, file, { label: 'imported archive' });
+        const layer = await registerLayerFile(store, null, file, { label: LABEL });
         added.any = true;
         const id = await store.putImageConfig(importConfig(layer.diffId, runConfig, opts));
         await nameImage(ns, id, ref);
@@ -75,10 +77,10 @@ async function repack(source: Readable, file: string, store: Store): Promise<voi
   const written = pipeline(pack, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
   written.catch(() => undefined);
   try {
-    for await (const entry of readSafeTar(source, { limits: store.limits, label: 'imported archive' })) {
+    for await (const entry of readSafeTar(source, { limits: store.limits, label: LABEL })) {
       const header = canonicalHeader(entry);
       if (!header) continue;
-      if (entry.kind === 'file') await addStream(pack, { ...header, size: entry.size }, entry.body);
+      if (entry.kind === 'file') await addStream(pack, { ...header, size: entry.size }, entryBody(entry.body, LABEL));
       else await addEntry(pack, header);
     }
     pack.finalize();

@@ -1,12 +1,12 @@
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { ArchiveLimits } from '../archive/limits.ts';
 import { readSafeTar } from '../archive/tar-reader.ts';
 import { quote } from '../archive/tar-path.ts';
 import { invalid } from '../errors.ts';
 import { Hasher, type Digest } from '../util/digest.ts';
+import { entryBody } from './archive-tar.ts';
 
 /** A regular file of the uploaded archive, kept as a scratch file named by its position, not its path. */
 export interface ArchiveFile {
@@ -20,6 +20,7 @@ type Node = { kind: 'file'; data: ArchiveFile } | { kind: 'symlink'; target: str
 
 /** Most bytes a metadata file (manifest.json, index.json, a config, an OCI manifest) may have. */
 const MAX_METADATA_BYTES = 16 * 1024 * 1024;
+const LABEL = 'image archive';
 /** Symlinks followed while resolving one path, as the kernel's limit. */
 const MAX_LINKS = 40;
 
@@ -38,7 +39,7 @@ export class ReceivedArchive {
   static async receive(source: Readable, scratchDir: string, limits: ArchiveLimits): Promise<ReceivedArchive> {
     const nodes = new Map<string, Node>();
     let n = 0;
-    for await (const entry of readSafeTar(source, { limits, label: 'image archive' })) {
+    for await (const entry of readSafeTar(source, { limits, label: LABEL })) {
       if (entry.kind === 'file') {
         const file = path.join(scratchDir, String(n++));
         nodes.set(entry.path, { kind: 'file', data: await writeScratch(entry.body, file) });
@@ -89,6 +90,7 @@ export class ReceivedArchive {
     for (let i = 0; i < parts.length; i++) {
       const node = this.nodes.get(parts.slice(0, i + 1).join('/'));
       const last = i === parts.length - 1;
+      if (!node && !last) continue; // a parent directory the archive left implicit
       if (!node) break;
       if (node.kind === 'symlink') {
         if (node.target.startsWith('/')) throw invalid(`invalid image archive: ${what} ${quote(name)} goes through a symlink to an absolute path`);
@@ -117,12 +119,14 @@ function splitInside(rel: string, base: string[], name: string, what: string): s
 
 async function writeScratch(body: AsyncIterable<Buffer>, file: string): Promise<ArchiveFile> {
   const hasher = new Hasher();
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, done) {
+  const handle = await fs.open(file, 'wx', 0o600);
+  try {
+    for await (const chunk of entryBody(body, LABEL)) {
       hasher.update(chunk);
-      done(null, chunk);
-    },
-  });
-  await pipeline(body, hashing, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+      await handle.write(chunk);
+    }
+  } finally {
+    await handle.close();
+  }
   return { file, digest: hasher.digest(), size: hasher.size };
 }
