@@ -112,7 +112,7 @@ function pairs(rest: string, name: string, s: State): Array<[string, string]> {
   if (list.length === 0) throw invalid(`${name} requires at least one argument`);
   if (!list[0]!.includes('=')) {
     if (list.length < 2) throw invalid(`${name} must have two arguments`);
-    return [[list[0]!, rest.slice(rest.search(/\s/)).trim()]];
+    return [[list[0]!, words(rest.slice(rest.search(/\s/)).trim(), s, false)[0] ?? '']];
   }
   return list.map((w) => {
     const eq = w.indexOf('=');
@@ -127,15 +127,18 @@ function single(rest: string, name: string, s: State): string {
   return list[0]!;
 }
 
-/** Shell-like words: quotes group, `\` escapes, `$VAR` / `${VAR}` expand from the ENV set so far. */
-function words(text: string, s: State): string[] {
+/**
+ * Shell-like words: quotes group, `\` escapes, `$VAR` / `${VAR}` expand from the ENV set so far. With
+ * `split` false the whole text is one word (whitespace kept), as for the legacy `ENV key value` form.
+ */
+function words(text: string, s: State, split = true): string[] {
   const env = new Map((s.config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const out: string[] = [];
   let word: string | undefined;
   let quote: string | undefined;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (quote === undefined && /\s/.test(c)) {
+    if (split && quote === undefined && /\s/.test(c)) {
       if (word !== undefined) out.push(word);
       word = undefined;
       continue;
