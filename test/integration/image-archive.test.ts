@@ -31,8 +31,16 @@ async function tags(e: TestEngine): Promise<Record<string, string>> {
   return (JSON.parse(await fs.readFile(path.join(e.stateDir, 'namespaces/default.json'), 'utf8')) as { tags: Record<string, string> }).tags;
 }
 
-async function storedConfig(e: TestEngine, id: string): Promise<Record<string, any>> {
-  return JSON.parse(await fs.readFile(path.join(e.stateDir, 'blobs/sha256', id.slice(7)), 'utf8'));
+interface StoredConfig {
+  comment?: string;
+  created?: string;
+  history: unknown[];
+  config: Record<string, unknown>;
+  rootfs: { diff_ids: string[] };
+}
+
+async function storedConfig(e: TestEngine, id: string): Promise<StoredConfig> {
+  return JSON.parse(await fs.readFile(path.join(e.stateDir, 'blobs/sha256', id.slice(7)), 'utf8')) as StoredConfig;
 }
 
 /** Entry names of the layer an imported (one-layer) image stores. */
@@ -74,7 +82,7 @@ describe('docker import', () => {
     expect(config.config.Env).toEqual(['GREETING=hello']);
     expect(Object.keys(config.config).slice(0, 4)).toEqual(['Hostname', 'Domainname', 'User', 'AttachStdin']);
     // GNU tar wrote ./, ./etc/, ./etc/greeting, …; the stored layer drops ./ and keeps the order given.
-    expect(await storedLayerNames(engine, config.rootfs.diff_ids[0])).toEqual(['etc/', 'etc/greeting', 'etc/link', 'bin/', 'bin/hi']);
+    expect(await storedLayerNames(engine, config.rootfs.diff_ids[0]!)).toEqual(['etc/', 'etc/greeting', 'etc/link', 'bin/', 'bin/hi']);
   });
 
   it('applies every supported change instruction, in Dockerfile syntax', async () => {
@@ -144,7 +152,7 @@ describe('docker load', () => {
       const res = await rawRequest(fresh.socket, 'POST', '/v1.41/images/load?quiet=0', readFileSync(DOCKERD_SAVE));
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('application/json');
-      const messages = res.body.trim().split('\r\n').map((l) => JSON.parse(l) as Record<string, any>);
+      const messages = res.body.trim().split('\r\n').map((l) => JSON.parse(l) as Record<string, unknown>);
       const progress = messages.filter((m) => m.status === 'Loading layer');
       expect(progress.map((m) => m.id)).toEqual(['bf2cff15ee23', '4b9b97b91582']);
       expect(progress[0]).toMatchObject({ progressDetail: { current: 10240, total: 10240 }, progress: expect.stringMatching(/^\[=+>\] +10\.24kB\/10\.24kB$/) });
