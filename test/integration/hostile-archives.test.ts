@@ -120,6 +120,17 @@ describe('oversized, corrupt and lying archives', () => {
     await expectRefused(() => engine.docker(['load', '-i', file]), new RegExp(`does not match its diff ID: expected ${lie}, got ${sha256(layer)}`));
   });
 
+  it('load: a failure in the second image removes the layers the first one added', async () => {
+    const good = await tarOf([{ name: 'etc/good', body: `good ${Date.now()}\n` }]);
+    const bad = await tarOf([{ name: 'etc/bad', body: 'bad\n' }]);
+    const one = await entriesOf(await saveArchiveWith(good, { tag: 'hostile/good:1' }));
+    const two = await entriesOf(await saveArchiveWith(bad, { diffId: sha256('not it'), layerPath: 'layer2/layer.tar', tag: 'hostile/bad:1' }));
+    const manifest = [...JSON.parse(String(one.find((e) => e.name === 'manifest.json')!.body)), ...JSON.parse(String(two.find((e) => e.name === 'manifest.json')!.body))];
+    const merged = [...one, ...two].filter((e) => e.name !== 'manifest.json');
+    const file = await fileWith('partial.tar', await tarOf([...merged, { name: 'manifest.json', body: JSON.stringify(manifest) }]));
+    await expectRefused(() => engine.docker(['load', '-i', file]), /layer 1 of image [a-f0-9]{12} \(layer2\/layer\.tar\) does not match its diff ID/);
+  });
+
   it('load: a manifest.json pointing outside the archive', async () => {
     const layer = await tarOf([{ name: 'etc/motd', body: 'hi\n' }]);
     const file = await fileWith('outside.tar', await saveArchiveWith(layer, { layerPath: '../x/layer.tar' }));
