@@ -124,9 +124,9 @@ async function createdOfLast(ctx: ImageContext, values: readonly string[] | unde
  */
 function referenceMatcher(patterns: readonly string[] | undefined): (r: ImageRef) => boolean {
   if (!patterns || patterns.length === 0) return () => true;
-  let compiled: RegExp[] | undefined;
+  let compiled: Array<(name: string) => boolean> | undefined;
   return (r) => {
     compiled ??= patterns.map(compileGlob);
-    return compiled.some((re) => re.test(r.familiar) || re.test(familiarName(r.ref)));
+    return compiled.some((match) => match(r.familiar) || match(familiarName(r.ref)));
   };
 }

@@ -24,8 +24,21 @@ describe('reference patterns (Go path.Match)', () => {
     ['\\*', 'a', false],
     ['a.b', 'axb', false],
     ['', '', true],
+    ['a*b*c', 'aXbYc', true],
+    ['*a', 'ba', true],
+    ['a*', 'a/b', false],
+    ['*x*', 'abxcd', true],
+    ['*/*', 'a/b/c', false],
+    ['**b', 'aab', true],
+    ['a*c', 'abcbc', true],
   ])('%s against %s is %s', (pattern, name, expected) => {
     expect(globMatch(pattern, name)).toBe(expected);
+  });
+
+  it('matches hostile patterns in linear time', () => {
+    const started = Date.now();
+    expect(globMatch(`${'a*'.repeat(60)}b`, 'a'.repeat(255))).toBe(false);
+    expect(Date.now() - started).toBeLessThan(500);
   });
 
   it.each(['[', 'a[', '[]a]', '[a-]', '[-a]', 'x\\', '[^]'])('rejects %s as the daemon does', (pattern) => {
