@@ -8,8 +8,8 @@ export type TarHeader = Parameters<tarStream.Pack['entry']>[0];
 export function addEntry(pack: tarStream.Pack, header: TarHeader, body?: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (err?: Error | null) => (err ? reject(err) : resolve());
-    if (body) pack.entry({ ...header, size: body.length }, body, done);
-    else pack.entry(header, done);
+    const sink = body ? pack.entry({ ...header, size: body.length }, body, done) : pack.entry(header, done);
+    sink.on('error', () => undefined); // reported through `done`
   });
 }
 
@@ -18,6 +18,7 @@ export function addEntry(pack: tarStream.Pack, header: TarHeader, body?: Buffer)
  * memory. The header's size must be exact: tar-stream fails the entry if the stream is shorter or longer.
  */
 export async function addStream(pack: tarStream.Pack, header: TarHeader, content: AsyncIterable<Buffer> | Readable): Promise<void> {
+  if (pack.destroyed) throw new Error('the archive was closed');
   let sink!: ReturnType<tarStream.Pack['entry']>;
   const written = new Promise<void>((resolve, reject) => {
     sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
@@ -27,10 +28,25 @@ export async function addStream(pack: tarStream.Pack, header: TarHeader, content
   written.catch(() => undefined);
   sink.on('error', () => undefined);
   for await (const chunk of content) {
-    if (!sink.write(chunk as Buffer)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
+    // The pack was destroyed (the reader went away): stop reading the source instead of waiting forever.
+    if (sink.destroyed) break;
+    if (!sink.write(chunk as Buffer)) await drainOrClose(sink);
   }
   sink.end(undefined);
   await written;
+}
+
+function drainOrClose(sink: ReturnType<tarStream.Pack['entry']>): Promise<void> {
+  if (sink.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('close', done);
+      resolve();
+    };
+    sink.on('drain', done);
+    sink.on('close', done);
+  });
 }
 
 /**

@@ -128,6 +128,8 @@ function writeArchive(entries: PlannedEntry[]): Readable {
   const out = new PassThrough();
   pack.on('error', (err: Error) => out.destroy(err));
   pack.pipe(out);
+  // A client that goes away mid-download stops the writer (and closes the layer it was reading).
+  out.on('close', () => pack.destroy());
   void (async () => {
     for (const entry of entries) {
       if (out.destroyed) return;
@@ -143,6 +145,8 @@ function gunzipFile(file: string): Readable {
   const source = createReadStream(file);
   const gunzip = createGunzip();
   source.on('error', (err) => gunzip.destroy(err));
+  // pipe() does not close the file when the reader stops early; this does.
+  gunzip.on('close', () => source.destroy());
   return source.pipe(gunzip);
 }
 
