@@ -8,6 +8,10 @@ import { isSpace } from '../parse/words.ts';
 export class Lexer {
   constructor(private readonly escape: string) {}
 
+  get escapeChar(): string {
+    return this.escape;
+  }
+
   /** Expand one word to one string. */
   processWord(word: string, env: ReadonlyMap<string, string>): string {
     return this.run(word, env).word;

@@ -23,7 +23,7 @@ export interface CommandLine {
 
 export type Instruction =
   | (InstructionBase & { kind: 'ENV'; pairs: KeyValue[] })
-  | (InstructionBase & { kind: 'LABEL'; pairs: KeyValue[] })
+  | (InstructionBase & { kind: 'LABEL'; pairs: KeyValue[]; /** `--label` options: taken literally. */ noExpand?: boolean })
   | (InstructionBase & { kind: 'MAINTAINER'; maintainer: string })
   | (InstructionBase & { kind: 'ADD' | 'COPY'; sources: string[]; dest: string; chown: string; chmod: string; from: string })
   | (InstructionBase & { kind: 'ONBUILD'; expression: string })
