@@ -1,0 +1,32 @@
+import { promises as fs } from 'node:fs';
+import { atomicWriteFile } from '../util/fsx.ts';
+
+/** Docker's /etc/hosts for a container without a network address (the networking layer rewrites it). */
+export const DEFAULT_HOSTS = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix',
+  'ff02::1\tip6-allnodes',
+  'ff02::2\tip6-allrouters',
+  '',
+].join('\n');
+
+/**
+ * The host's resolv.conf without loopback nameservers (unreachable from a container's own network
+ * namespace), as dockerd filters it; Google's public servers when nothing is left.
+ */
+export async function defaultResolvConf(): Promise<string> {
+  const host = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b|0\.0\.0\.0)/.test(l));
+  const kept = lines.join('\n').trim();
+  if (/^\s*nameserver\s/m.test(kept)) return `${kept}\n`;
+  return `${kept ? `${kept}\n` : ''}nameserver 8.8.8.8\nnameserver 8.8.4.4\n`;
+}
+
+/** Write the files a container's /etc/hosts, /etc/hostname and /etc/resolv.conf are bind-mounted from. */
+export async function writeEtcFiles(paths: { hosts: string; hostname: string; resolvConf: string }, hostname: string, resolvConf: string): Promise<void> {
+  await atomicWriteFile(paths.hostname, `${hostname}\n`, 0o644);
+  await atomicWriteFile(paths.resolvConf, resolvConf, 0o644);
+  await fs.access(paths.hosts).catch(() => atomicWriteFile(paths.hosts, DEFAULT_HOSTS, 0o644));
+}

@@ -1,0 +1,112 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { EngineError } from '../errors.ts';
+import { atomicWriteFile } from '../util/fsx.ts';
+import { cleanWorkdir, processEnv } from './command.ts';
+import { checkHostConfig, refuseProcWorkdir } from './policy.ts';
+import { lastRuncError, type Runc, type RuncProcess } from './runc.ts';
+import { mkdirInRoot, resolveInRoot } from './rootfs-path.ts';
+import { buildSpec } from './spec.ts';
+import { DEFAULT_SHM_SIZE } from './mounts.ts';
+import type { ContainerRecord, RuntimeLimits } from './types.ts';
+import { resolveUserInRoot } from './user.ts';
+
+/** What a run needs from the runtime around it. */
+export interface LaunchContext {
+  runc: Runc;
+  limits: RuntimeLimits;
+  allowedBindRoots: readonly string[];
+  bundleDir: string;
+  runcLog: string;
+  rootfs: string;
+  files: { hosts: string; hostname: string; resolvConf: string };
+  netnsPath?: string;
+}
+
+/**
+ * Write the OCI bundle for the next run of a container whose rootfs is mounted: the policy is checked again
+ * (allowed roots may have changed since create), the user is resolved from the container's own passwd and
+ * group files, a missing working directory is created owned by that user, as Docker does.
+ */
+export async function writeBundle(record: ContainerRecord, ctx: LaunchContext): Promise<void> {
+  const config = record.Config;
+  const host = checkHostConfig(record.HostConfig, ctx.limits, ctx.allowedBindRoots);
+  const cwd = cleanWorkdir(config.WorkingDir);
+  refuseProcWorkdir(cwd);
+  // A symlinked working directory is judged by where it leads inside the container, too.
+  refuseProcWorkdir(`/${path.relative(ctx.rootfs, await resolveInRoot(ctx.rootfs, cwd))}`);
+  const user = await resolveUserInRoot(ctx.rootfs, config.User ?? '', record.HostConfig.GroupAdd ?? []);
+  await mkdirInRoot(ctx.rootfs, cwd, user.uid, user.gid);
+  const spec = buildSpec({
+    rootfs: ctx.rootfs,
+    readonlyRootfs: record.HostConfig.ReadonlyRootfs === true,
+    hostname: config.Hostname,
+    args: [record.Path, ...record.Args],
+    env: processEnv(config, config.Hostname, config.Tty === true),
+    cwd,
+    user,
+    tty: config.Tty === true,
+    capabilities: host.capabilities,
+    noNewPrivileges: host.noNewPrivileges,
+    resources: host.resources,
+    binds: host.binds,
+    shmSize: record.HostConfig.ShmSize || DEFAULT_SHM_SIZE,
+    cgroupsPath: record.CgroupPath,
+    ...(ctx.netnsPath ? { netnsPath: ctx.netnsPath } : {}),
+    files: ctx.files,
+  });
+  await fs.mkdir(ctx.bundleDir, { recursive: true, mode: 0o700 });
+  await atomicWriteFile(path.join(ctx.bundleDir, 'config.json'), JSON.stringify(spec), 0o600);
+}
+
+export interface Launched {
+  proc: RuncProcess;
+  pid: number;
+}
+
+/**
+ * Start `runc run` and wait until the container process runs (runc writes the pid file only after the
+ * process has been started) or runc gives up. A failure becomes Docker's start error, with runc's logged
+ * message and the exit code dockerd would record (127 command not found, 126 not executable).
+ */
+export async function launch(id: string, ctx: LaunchContext, opts: { tty: boolean; stdin: boolean; cols?: number; rows?: number }): Promise<Launched> {
+  const pidFile = path.join(ctx.bundleDir, 'pid');
+  await fs.rm(pidFile, { force: true });
+  await fs.rm(ctx.runcLog, { force: true });
+  const proc = ctx.runc.spawn(['run', '--bundle', ctx.bundleDir, '--pid-file', pidFile, id], { ...opts, logFile: ctx.runcLog });
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  for (;;) {
+    const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
+    if (pid > 0) return { proc, pid };
+    if (exited) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  proc.stdout.resume();
+  proc.stderr?.resume();
+  const { code } = await proc.exited;
+  throw startError((await lastRuncError(ctx.runcLog)) ?? `runc exited with status ${code} before the container started`);
+}
+
+/** dockerd's translateContainerdStartErr: the message shape and the exit code a failed start leaves. */
+export class StartError extends EngineError {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    invalidConfig: boolean,
+  ) {
+    super(invalidConfig ? 'INVALID' : 'INTERNAL', message);
+  }
+}
+
+function startError(runcMessage: string): StartError {
+  const detail = runcMessage.replace(/^runc run failed: /, 'runc create failed: ');
+  const message = `OCI runtime create failed: ${detail}: unknown`;
+  const lower = runcMessage.toLowerCase();
+  if (lower.includes('executable file not found') || lower.includes('no such file or directory')) return new StartError(message, 127, true);
+  if (lower.includes('permission denied')) return new StartError(message, 126, true);
+  if (lower.includes('not a directory')) {
+    return new StartError(`${message}: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type`, 127, true);
+  }
+  return new StartError(message, 128, false);
+}

@@ -1,0 +1,387 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { conflict, EngineError, forbidden, notFound } from '../errors.ts';
+import type { Store } from '../store/store.ts';
+import { KeyedMutex } from '../util/locks.ts';
+import { cgroupParent, removeCgroup } from './cgroups.ts';
+import { ContainerStore, initialState } from './container-store.ts';
+import { startExec, type ExecOptions, type ExecProcess } from './exec.ts';
+import { defaultResolvConf, writeEtcFiles } from './files.ts';
+import { RunIo, type AttachHandle, type AttachStreams } from './io.ts';
+import { JsonLogWriter, nowMicros, rfc3339Nano } from './json-log.ts';
+import { launch, writeBundle, StartError, type LaunchContext } from './launch.ts';
+import { kernelClockMicros, oomKilledSince } from './oom.ts';
+import { createContainerRecord, nameConflict } from './create.ts';
+import { WritableArea } from './quota.ts';
+import { interruptedState, reapLeftovers } from './recovery.ts';
+import { ensureInitLayer, mountRootfs, removeWritableLayer, unmountRootfs, type RootfsPaths } from './rootfs.ts';
+import { Runc, type RuncProcess } from './runc.ts';
+import { parseSignal } from './signals.ts';
+import { DEFAULT_LIMITS, type ContainerRecord, type ContainerState, type CreateOptions, type RuntimeLimits, type WaitCondition, type WaitResult } from './types.ts';
+import { Live, type Run } from './live.ts';
+
+/** The networking layer's part in a container's life (runtime/network's NetworkManager fits it). */
+export interface NetworkHooks {
+  /** Before runc starts: create the container's network namespace; may rewrite the hosts file. */
+  setupContainer(id: string, opts: { name: string; hostname: string; hostsPath: string; extraHosts: readonly string[] }): Promise<{ netnsPath: string }>;
+  /** After the container stopped, and at removal: idempotent. */
+  teardownContainer(id: string): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  store: Store;
+  /** The engine's state dir: containers/, runc/, rw.img and rw/ (the writable area), init-layer/. */
+  stateDir: string;
+  runcBinary?: string;
+  limits?: Partial<RuntimeLimits>;
+  /** Host directories bind mounts may come from (the learner's workspace); none by default. */
+  allowedBindRoots?: string[];
+  network?: NetworkHooks;
+  /** Content of every container's /etc/resolv.conf; by default the host's, filtered as dockerd does. */
+  resolvConf?: string;
+}
+
+/**
+ * The container runtime of one engine: containers as OCI bundles run by runc over overlayfs, with Docker's
+ * lifecycle (create, start, stop, kill, wait, remove, pause, exec, attach). Core only: no HTTP types.
+ */
+export class ContainerRuntime {
+  private readonly live = new Map<string, Live>();
+  private readonly mutex = new KeyedMutex();
+  private readonly store: ContainerStore;
+  private readonly runc: Runc;
+  readonly limits: RuntimeLimits;
+  private readonly cgroupParent: string;
+
+  private constructor(
+    private readonly opts: RuntimeOptions,
+    private readonly area: WritableArea,
+    private readonly initLayer: string,
+    private readonly resolvConf: string,
+  ) {
+    this.store = new ContainerStore(path.join(opts.stateDir, 'containers'));
+    this.runc = new Runc(opts.runcBinary ?? 'runc', path.join(opts.stateDir, 'runc'));
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.cgroupParent = cgroupParent(opts.stateDir);
+  }
+
+  /** Open the runtime: clean up after a previous engine process, then load the container records. */
+  static async open(opts: RuntimeOptions): Promise<ContainerRuntime> {
+    const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    await fs.mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
+    const area = await WritableArea.open(opts.stateDir, limits.diskQuotaBytes);
+    const initLayer = await ensureInitLayer(path.join(opts.stateDir, 'init-layer'));
+    const rt = new ContainerRuntime(opts, area, initLayer, opts.resolvConf ?? (await defaultResolvConf()));
+    await rt.store.init();
+    await reapLeftovers(rt.runc, rt.store.root, rt.cgroupParent, rt.engineLog);
+    const now = rfc3339Nano(nowMicros());
+    for (const { record, state } of await rt.store.load()) {
+      const fixed = interruptedState(state, now);
+      if (fixed !== state) await rt.store.saveState(record.Id, fixed);
+      await opts.network?.teardownContainer(record.Id).catch(() => undefined);
+      rt.live.set(record.Id, new Live(record, fixed));
+    }
+    // A container keeps its image (and so its layers) alive until it is removed.
+    opts.store.addRootProvider(() => ({ images: [...rt.live.values()].map((c) => c.record.Image) }));
+    return rt;
+  }
+
+  private get engineLog(): string {
+    return path.join(this.opts.stateDir, 'runc.log');
+  }
+
+  /** Docker's lookup: full ID, then name, then unique ID prefix. */
+  private find(idOrName: string): Live {
+    const direct = this.live.get(idOrName);
+    if (direct) return direct;
+    const name = idOrName.startsWith('/') ? idOrName : `/${idOrName}`;
+    for (const c of this.live.values()) if (c.record.Name === name) return c;
+    const matches = idOrName.length > 0 && /^[0-9a-f]+$/.test(idOrName) ? [...this.live.values()].filter((c) => c.record.Id.startsWith(idOrName)) : [];
+    if (matches.length > 1) throw new EngineError('INVALID', `Multiple IDs found with provided prefix: ${idOrName}`);
+    if (matches.length === 0) throw notFound(`No such container: ${idOrName}`);
+    return matches[0]!;
+  }
+
+  /** A snapshot of one container: its record and state (copies; changing them changes nothing). */
+  inspect(idOrName: string): { record: ContainerRecord; state: ContainerState; paths: ContainerPaths } {
+    const c = this.find(idOrName);
+    return { record: structuredClone(c.record), state: { ...c.state }, paths: this.pathsOf(c.record.Id) };
+  }
+
+  list(): Array<{ record: ContainerRecord; state: ContainerState }> {
+    return [...this.live.values()].map((c) => ({ record: structuredClone(c.record), state: { ...c.state } }));
+  }
+
+  private rootfsPaths(id: string): RootfsPaths {
+    const layerDir = path.join(this.area.dir, id);
+    return { layerDir, upper: path.join(layerDir, 'upper'), work: path.join(layerDir, 'work'), merged: path.join(this.store.dir(id), 'rootfs') };
+  }
+
+  pathsOf(id: string): ContainerPaths {
+    const r = this.rootfsPaths(id);
+    return {
+      dir: this.store.dir(id),
+      logPath: this.store.logPath(id),
+      hostsPath: this.store.hostsPath(id),
+      hostnamePath: this.store.hostnamePath(id),
+      resolvConfPath: this.store.resolvConfPath(id),
+      upperDir: r.upper,
+      workDir: r.work,
+      mergedDir: r.merged,
+    };
+  }
+
+  /** `docker create`: check the request against policy, merge it with the image, make the writable layer. */
+  async create(opts: CreateOptions): Promise<{ Id: string; Warnings: string[] }> {
+    if (this.live.size >= this.limits.maxContainers) {
+      throw forbidden(`container quota reached: this sandbox may hold ${this.limits.maxContainers} containers; remove some with docker rm`);
+    }
+    const nameOwner = (name: string) => [...this.live.values()].find((c) => c.record.Name === name)?.record.Id;
+    const record = await this.opts.store.gcLock.shared(async () => {
+      const made = await createContainerRecord(this.opts.store, opts, { limits: this.limits, allowedBindRoots: this.opts.allowedBindRoots ?? [], cgroupParent: this.cgroupParent, nameOwner });
+      // Extract the image's layers now, so start does not wait for it (and a broken layer fails create).
+      const top = await this.opts.store.topLayer(made.Image);
+      if (top) await this.opts.store.layers.lowerDirs(top);
+      return made;
+    });
+    // Checked again: another create may have taken the name while this one waited for the image.
+    const owner = nameOwner(record.Name);
+    if (owner) throw conflict(nameConflict(record.Name, owner));
+    const paths = this.rootfsPaths(record.Id);
+    try {
+      await this.store.create(record, initialState());
+      await fs.mkdir(paths.upper, { recursive: true, mode: 0o755 });
+      await fs.mkdir(paths.work, { recursive: true, mode: 0o700 });
+      await fs.mkdir(paths.merged, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      await removeWritableLayer(paths).catch(() => undefined);
+      await this.store.remove(record.Id).catch(() => undefined);
+      throw err;
+    }
+    this.live.set(record.Id, new Live(record, initialState()));
+    return { Id: record.Id, Warnings: [] };
+  }
+
+  /** `docker start`: mount, write the bundle, run; resolves once the container's process runs. */
+  start(idOrName: string, opts: { cols?: number; rows?: number } = {}): Promise<void> {
+    const c = this.find(idOrName);
+    return this.mutex.run(c.record.Id, async () => {
+      if (c.removed) throw notFound(`No such container: ${idOrName}`);
+      if (c.state.Paused) throw conflict(`cannot start a paused container, try unpause instead`);
+      if (c.run) throw new EngineError('NOT_MODIFIED', 'Container already started');
+      await this.startLocked(c, opts);
+    });
+  }
+
+  private async startLocked(c: Live, opts: { cols?: number; rows?: number }): Promise<void> {
+    const { record } = c;
+    const id = record.Id;
+    const rootfs = this.rootfsPaths(id);
+    const files = { hosts: this.store.hostsPath(id), hostname: this.store.hostnamePath(id), resolvConf: this.store.resolvConfPath(id) };
+    const startedMicros = kernelClockMicros();
+    const tty = record.Config.Tty === true;
+    let proc: RuncProcess;
+    let pid: number;
+    try {
+      const top = await this.opts.store.topLayer(record.Image);
+      await mountRootfs(top ? await this.opts.store.layers.lowerDirs(top) : [], this.initLayer, rootfs);
+      await writeEtcFiles(files, record.Config.Hostname, this.resolvConf);
+      const net = await this.opts.network?.setupContainer(id, { name: record.Name.slice(1), hostname: record.Config.Hostname, hostsPath: files.hosts, extraHosts: record.HostConfig.ExtraHosts ?? [] });
+      const ctx: LaunchContext = {
+        runc: this.runc,
+        limits: this.limits,
+        allowedBindRoots: this.opts.allowedBindRoots ?? [],
+        bundleDir: this.store.bundleDir(id),
+        runcLog: this.store.runcLog(id),
+        rootfs: rootfs.merged,
+        files,
+        ...(net ? { netnsPath: net.netnsPath } : {}),
+      };
+      await writeBundle(record, ctx);
+      ({ proc, pid } = await launch(id, ctx, { tty, stdin: record.Config.OpenStdin === true, ...opts }));
+    } catch (err) {
+      await this.cleanupRun(c);
+      const exitCode = err instanceof StartError ? err.exitCode : 128;
+      await this.setState(c, { ...c.state, Status: 'exited', Running: false, ExitCode: exitCode, Error: (err as Error).message, FinishedAt: rfc3339Nano(nowMicros()) });
+      c.nextIo?.end();
+      c.nextIo = undefined;
+      c.notifyExit();
+      throw err;
+    }
+    const io = c.nextIo ?? new RunIo(tty, record.Config.OpenStdin === true, record.Config.StdinOnce === true);
+    c.nextIo = undefined;
+    const log = await JsonLogWriter.open(this.store.logPath(id), this.limits.logMaxBytes);
+    const drained = io.connect(proc, log);
+    const now = rfc3339Nano(nowMicros());
+    await this.setState(c, { ...c.state, Status: 'running', Running: true, Paused: false, OOMKilled: false, Dead: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: '0001-01-01T00:00:00Z' });
+    const run: Run = { proc, io, finished: Promise.resolve() };
+    run.finished = proc.exited.then(async ({ code }) => {
+      await drained;
+      await this.onExit(c, code, startedMicros);
+    });
+    c.run = run;
+  }
+
+  /** The container's process ended: record how, release everything the run held, tell the waiters. */
+  private async onExit(c: Live, code: number, startedMicros: number): Promise<void> {
+    const oomKilled = await oomKilledSince(c.record.CgroupPath, startedMicros - 500_000);
+    await this.cleanupRun(c);
+    c.run = undefined;
+    await this.setState(c, { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: rfc3339Nano(nowMicros()) });
+    c.notifyExit();
+    if (c.record.HostConfig.AutoRemove) await this.remove(c.record.Id, { force: true }).catch(() => undefined);
+  }
+
+  /** Undo a run: runc's state (if runc did not get to it), the mount, the cgroups, the network namespace. */
+  private async cleanupRun(c: Live): Promise<void> {
+    const id = c.record.Id;
+    await this.runc.call(['delete', '--force', id], this.store.runcLog(id)).catch(() => undefined);
+    await unmountRootfs(this.rootfsPaths(id));
+    await removeCgroup(c.record.CgroupPath);
+    await this.opts.network?.teardownContainer(id);
+  }
+
+  private async setState(c: Live, state: ContainerState): Promise<void> {
+    c.state = state;
+    if (!c.removed) await this.store.saveState(c.record.Id, state);
+  }
+
+  /** `docker kill`: signal the container's init (SIGKILL by default). */
+  async kill(idOrName: string, signal: string | number = 'SIGKILL'): Promise<void> {
+    const c = this.find(idOrName);
+    const sig = parseSignal(signal);
+    if (!c.run) throw conflict(`Container ${c.record.Id} is not running`);
+    if (c.state.Paused) throw conflict(`Container ${c.record.Id} is paused. Unpause the container before stopping or killing`);
+    await this.signal(c, sig.name);
+  }
+
+  private async signal(c: Live, name: string): Promise<void> {
+    try {
+      await this.runc.call(['kill', c.record.Id, name], this.store.runcLog(c.record.Id));
+    } catch (err) {
+      // It may have exited between the check and the signal; anything else is a real failure.
+      if (c.run && !/not running|does not exist|process already finished/.test((err as Error).message)) throw err;
+    }
+  }
+
+  /** `docker stop`: the stop signal, then SIGKILL after `timeoutSeconds` (10 by default; -1 waits forever). */
+  async stop(idOrName: string, opts: { signal?: string; timeoutSeconds?: number } = {}): Promise<void> {
+    const c = this.find(idOrName);
+    const run = c.run;
+    if (!run) throw new EngineError('NOT_MODIFIED', 'Container already stopped');
+    if (c.state.Paused) await this.unpause(c.record.Id);
+    await this.signal(c, parseSignal(opts.signal ?? c.record.Config.StopSignal ?? 'SIGTERM').name);
+    const timeout = opts.timeoutSeconds ?? 10;
+    if (timeout >= 0 && !(await settlesWithin(run.finished, timeout * 1000))) await this.signal(c, 'SIGKILL');
+    await run.finished;
+  }
+
+  /** `docker wait`: the exit status for a condition (`not-running` returns at once for a stopped container). */
+  wait(idOrName: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
+    const c = this.find(idOrName);
+    const result = (): WaitResult => ({ StatusCode: c.state.ExitCode, Error: c.state.Error ? { Message: c.state.Error } : null });
+    if (condition === 'removed') return c.whenRemoved().then(result);
+    if (condition === 'not-running' && !c.run) return Promise.resolve(result());
+    return c.whenExited().then(result);
+  }
+
+  /** `docker rm`: refuses a running container unless forced; removes mounts, writable layer, record. */
+  async remove(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+    const c = this.find(idOrName);
+    if (c.run && !opts.force) {
+      throw conflict(`You cannot remove a ${c.state.Paused ? 'paused' : 'running'} container ${c.record.Id}. Stop the container before attempting removal or force remove`);
+    }
+    if (c.run) {
+      if (c.state.Paused) await this.runc.call(['resume', c.record.Id], this.store.runcLog(c.record.Id)).catch(() => undefined);
+      await this.signal(c, 'SIGKILL');
+      await c.run?.finished;
+    }
+    await this.mutex.run(c.record.Id, async () => {
+      if (c.removed) return;
+      c.removed = true;
+      c.state = { ...c.state, Status: 'removing' };
+      await this.cleanupRun(c);
+      await removeWritableLayer(this.rootfsPaths(c.record.Id));
+      await this.store.remove(c.record.Id);
+      this.live.delete(c.record.Id);
+      c.notifyRemoved();
+    });
+  }
+
+  async pause(idOrName: string): Promise<void> {
+    const c = this.find(idOrName);
+    if (!c.run) throw conflict(`Container ${c.record.Id} is not running`);
+    if (c.state.Paused) throw conflict(`Container ${c.record.Id} is already paused`);
+    await this.runc.call(['pause', c.record.Id], this.store.runcLog(c.record.Id));
+    await this.setState(c, { ...c.state, Status: 'paused', Paused: true });
+  }
+
+  async unpause(idOrName: string): Promise<void> {
+    const c = this.find(idOrName);
+    if (!c.state.Paused) throw conflict(`Container ${c.record.Id} is not paused`);
+    await this.runc.call(['resume', c.record.Id], this.store.runcLog(c.record.Id));
+    await this.setState(c, { ...c.state, Status: 'running', Paused: false });
+  }
+
+  /** Attach streams to the current run, or to the next one if the container is not running yet. */
+  attach(idOrName: string, streams: AttachStreams): AttachHandle {
+    const c = this.find(idOrName);
+    const cfg = c.record.Config;
+    const io = c.run?.io ?? (c.nextIo ??= new RunIo(cfg.Tty === true, cfg.OpenStdin === true, cfg.StdinOnce === true));
+    return io.attach(streams);
+  }
+
+  /** Resize the container's terminal (TTY containers; ignored otherwise). */
+  resize(idOrName: string, cols: number, rows: number): void {
+    const c = this.find(idOrName);
+    if (!c.run) throw conflict(`Container ${c.record.Id} is not running`);
+    c.run.proc.resize(cols, rows);
+  }
+
+  /** `docker exec`: start a process in the running container. */
+  async exec(idOrName: string, opts: ExecOptions): Promise<ExecProcess> {
+    const c = this.find(idOrName);
+    if (!c.run) throw conflict(`Container ${c.record.Id} is not running`);
+    if (c.state.Paused) throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
+    return startExec(this.runc, c.record, this.rootfsPaths(c.record.Id).merged, this.store.dir(c.record.Id), opts);
+  }
+
+  /** Host pids of the container's processes (`runc ps`), for `docker top`. */
+  async processes(idOrName: string): Promise<number[]> {
+    const c = this.find(idOrName);
+    if (!c.run) throw conflict(`Container ${c.record.Id} is not running`);
+    return JSON.parse(await this.runc.call(['ps', '--format', 'json', c.record.Id], this.store.runcLog(c.record.Id))) as number[];
+  }
+
+  /** Stop every container (SIGKILL) and unmount the writable area: the engine is shutting down. */
+  async close(): Promise<void> {
+    for (const c of this.live.values()) {
+      const run = c.run;
+      if (!run) continue;
+      if (c.state.Paused) await this.runc.call(['resume', c.record.Id], this.store.runcLog(c.record.Id)).catch(() => undefined);
+      await this.signal(c, 'SIGKILL').catch(() => undefined);
+      await run.finished;
+    }
+    await this.area.close();
+  }
+}
+
+/** Where a container's files are, for inspect (GraphDriver, LogPath, …) and for diff/export later. */
+export interface ContainerPaths {
+  dir: string;
+  logPath: string;
+  hostsPath: string;
+  hostnamePath: string;
+  resolvConfPath: string;
+  upperDir: string;
+  workDir: string;
+  mergedDir: string;
+}
+
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const result = await Promise.race([p.then(() => true), timeout]);
+  clearTimeout(timer);
+  return result;
+}
