@@ -1,4 +1,4 @@
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -74,7 +74,9 @@ function importReference(repo: string, tag: string): Reference | undefined {
 /** Copy the safe entries of the upload into a canonical layer tar at `file`. */
 async function repack(source: Readable, file: string, store: Store): Promise<void> {
   const pack = tarStream.pack();
-  const written = pipeline(pack, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+  // Created before anything can fail, so the caller's cleanup always finds (and removes) it.
+  const handle = await fs.open(file, 'wx', 0o600);
+  const written = pipeline(pack, handle.createWriteStream());
   written.catch(() => undefined);
   try {
     for await (const entry of readSafeTar(source, { limits: store.limits, label: LABEL })) {
@@ -86,6 +88,7 @@ async function repack(source: Readable, file: string, store: Store): Promise<voi
     pack.finalize();
   } catch (err) {
     pack.destroy(err as Error);
+    await written.catch(() => undefined);
     throw err;
   }
   await written;
