@@ -2,6 +2,7 @@ import { createReadStream, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import tarStream, { type Header } from 'tar-stream';
+import { addEntry, addStream } from './tar-writer.ts';
 import { invalid } from '../errors.ts';
 import { run } from '../util/exec.ts';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './tar-reader.ts';
@@ -52,7 +53,7 @@ async function walk(
     if (st.isDirectory()) {
       await addEntry(pack, { ...base, name: `${childRel}/`, type: 'directory' });
       if (opaque.has(childRel)) {
-        await addEntry(pack, { ...base, name: `${childRel}/${OPAQUE_MARKER}`, type: 'file', mode: st.mode & 0o777, size: 0 });
+        await addEntry(pack, { ...base, name: `${childRel}/${OPAQUE_MARKER}`, type: 'file', mode: st.mode & 0o777 }, EMPTY);
       }
       await walk(pack, root, childRel, opts, opaque, links);
     } else if (st.isFile()) {
@@ -62,7 +63,7 @@ async function walk(
         await addEntry(pack, { ...base, name: childRel, type: 'link', linkname: first });
       } else {
         if (st.nlink > 1) links.set(key, childRel);
-        await addFile(pack, { ...base, name: childRel, type: 'file', size: st.size }, full);
+        await addStream(pack, { ...base, name: childRel, type: 'file', size: st.size }, createReadStream(full));
       }
     } else if (st.isSymbolicLink()) {
       await addEntry(pack, { ...base, name: childRel, type: 'symlink', linkname: await fs.readlink(full) });
@@ -70,7 +71,7 @@ async function walk(
       await addEntry(pack, { ...base, name: childRel, type: 'fifo' });
     } else if (opts.overlayUpper && st.isCharacterDevice() && st.rdev === 0) {
       const whiteout = rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${rel}/${WHITEOUT_PREFIX}${name}`;
-      await addEntry(pack, { ...base, name: whiteout, type: 'file', mode: 0o600, size: 0 });
+      await addEntry(pack, { ...base, name: whiteout, type: 'file', mode: 0o600 }, EMPTY);
     } else if (st.isSocket()) {
       continue; // sockets cannot be archived (tar and Docker skip them too)
     } else {
@@ -79,29 +80,10 @@ async function walk(
   }
 }
 
-function headerBase(st: Stats): Partial<Header> & { name: string } {
-  return { name: '', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
-}
-
-/** Add an entry without content (directories, links, whiteouts: regular files need an explicit empty body). */
-function addEntry(pack: tarStream.Pack, header: Partial<Header> & { name: string }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    pack.entry(header, EMPTY, (err) => (err ? reject(err) : resolve()));
-  });
-}
-
 const EMPTY = Buffer.alloc(0);
 
-async function addFile(pack: tarStream.Pack, header: Partial<Header> & { name: string }, file: string): Promise<void> {
-  let sink!: ReturnType<tarStream.Pack['entry']>;
-  const written = new Promise<void>((resolve, reject) => {
-    sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-  });
-  for await (const chunk of createReadStream(file)) {
-    if (!sink.write(chunk)) await new Promise<void>((resolve) => sink.once('drain', () => resolve()));
-  }
-  sink.end(undefined);
-  await written;
+function headerBase(st: Stats): Partial<Header> & { name: string } {
+  return { name: '', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
 }
 
 /** Directories under `root` carrying the overlay opaque xattr, as root-relative paths. */

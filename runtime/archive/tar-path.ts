@@ -8,18 +8,18 @@ const MAX_COMPONENT = 255;
  * Rejects what could land outside the root: absolute names and any `..` component. Returns '' for the
  * archive's root entry (`./`).
  */
-export function normaliseEntryPath(name: string, what = 'entry'): string {
-  if (name.includes('\0')) throw invalid(`archive ${what} name contains a NUL byte`);
-  if (name.startsWith('/')) throw invalid(`archive ${what} has an absolute path: ${quote(name)}`);
+export function normaliseEntryPath(name: string, what = 'archive entry'): string {
+  if (name.includes('\0')) throw invalid(`${what} name contains a NUL byte`);
+  if (name.startsWith('/')) throw invalid(`${what} has an absolute path: ${quote(name)}`);
   const parts: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
-    if (part === '..') throw invalid(`archive ${what} escapes the destination: ${quote(name)}`);
-    if (part.length > MAX_COMPONENT) throw invalid(`archive ${what} has a path component longer than ${MAX_COMPONENT} bytes`);
+    if (part === '..') throw invalid(`${what} escapes the destination: ${quote(name)}`);
+    if (part.length > MAX_COMPONENT) throw invalid(`${what} has a path component longer than ${MAX_COMPONENT} bytes`);
     parts.push(part);
   }
   const joined = parts.join('/');
-  if (joined.length > MAX_PATH) throw invalid(`archive ${what} path is longer than ${MAX_PATH} bytes`);
+  if (joined.length > MAX_PATH) throw invalid(`${what} path is longer than ${MAX_PATH} bytes`);
   return joined;
 }
 

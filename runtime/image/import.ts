@@ -9,7 +9,7 @@ import type { Namespace } from '../store/namespace.ts';
 import type { Store } from '../store/store.ts';
 import type { Digest } from '../util/digest.ts';
 import { tempPathFor } from '../util/fsx.ts';
-import { addEntry, addStream, entryBody, type TarHeader } from './archive-tar.ts';
+import { addEntry, addStream, entryBody, type TarHeader } from '../archive/tar-writer.ts';
 import { applyChanges } from './changes.ts';
 import type { ContainerConfig, ImageConfig } from './config.ts';
 import { registerLayerFile } from './layer-import.ts';

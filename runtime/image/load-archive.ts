@@ -6,7 +6,7 @@ import { readSafeTar } from '../archive/tar-reader.ts';
 import { quote } from '../archive/tar-path.ts';
 import { invalid } from '../errors.ts';
 import { Hasher, type Digest } from '../util/digest.ts';
-import { entryBody } from './archive-tar.ts';
+import { entryBody } from '../archive/tar-writer.ts';
 
 /** A regular file of the uploaded archive, kept as a scratch file named by its position, not its path. */
 export interface ArchiveFile {

@@ -8,7 +8,7 @@ import type { LayerRecord } from '../store/layer-store.ts';
 import type { Store } from '../store/store.ts';
 import type { Namespace } from '../store/namespace.ts';
 import { Hasher, hexOf, type Digest } from '../util/digest.ts';
-import { addEntry, addStream, type TarHeader } from './archive-tar.ts';
+import { addEntry, addStream, type TarHeader } from '../archive/tar-writer.ts';
 import { goJson, parseConfig } from './config.ts';
 import { familiarName, familiarString } from './reference.ts';
 import { resolveSaveNames } from './save-names.ts';
