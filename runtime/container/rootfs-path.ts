@@ -33,7 +33,7 @@ export async function resolveInRoot(root: string, containerPath: string): Promis
       resolved.push(part);
       continue;
     }
-    if (++links > MAX_LINKS) throw forbidden(`too many levels of symbolic links in ${containerPath}`);
+    if (++links > MAX_LINKS) throw Object.assign(new Error(`too many levels of symbolic links in ${containerPath}`), { code: 'ELOOP' });
     const target = await fs.readlink(candidate);
     if (target.startsWith('/')) resolved.length = 0;
     pending.unshift(...splitPath(target));
@@ -51,10 +51,9 @@ function splitPath(p: string): string[] {
  * between resolution and open cannot make the engine read a host file.
  */
 export async function readFileInRoot(root: string, containerPath: string, maxBytes = 4 * 1024 * 1024): Promise<Buffer | undefined> {
-  const hostPath = await resolveInRoot(root, containerPath);
   let handle;
   try {
-    handle = await fs.open(hostPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    handle = await fs.open(await resolveInRoot(root, containerPath), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR') || isErrno(err, 'ELOOP')) return undefined;
     throw err;

@@ -88,7 +88,11 @@ function spawnPiped(binary: string, argv: string[], opts: SpawnOptions): RuncPro
   // A failed spawn (runc missing) surfaces as an exit with 127, like a shell's "command not found".
   child.on('error', () => undefined);
   child.stdin?.on('error', () => undefined);
-  return { pid: child.pid ?? 0, stdout: child.stdout!, stderr: child.stderr!, stdin: child.stdin, resize: () => undefined, exited };
+  // Node drains (and drops) a child's unread output when it exits; a quick container can exit before the
+  // engine has attached its readers, so the output is taken over into buffers at once.
+  const stdout = child.stdout!.pipe(new PassThrough());
+  const stderr = child.stderr!.pipe(new PassThrough());
+  return { pid: child.pid ?? 0, stdout, stderr, stdin: child.stdin, resize: () => undefined, exited };
 }
 
 function spawnTty(binary: string, argv: string[], opts: SpawnOptions): RuncProcess {

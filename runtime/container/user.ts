@@ -68,6 +68,8 @@ export function resolveUser(spec: string, passwd: PasswdEntry[], groups: GroupEn
   } else if (match) {
     user.additionalGids = groups.filter((g) => g.members.includes(match.name)).map((g) => g.gid);
   }
+  // The primary group is also a supplementary group, as the processes of dockerd's containers show it.
+  user.additionalGids = [...new Set([user.gid, ...user.additionalGids])];
   for (const extra of groupAdd) {
     const gid = parseId(extra) ?? groups.find((g) => g.name === extra)?.gid;
     if (gid === undefined) throw invalid(`Unable to find group ${extra}: no matching entries in group file`);
