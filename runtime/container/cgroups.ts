@@ -53,3 +53,8 @@ export async function childCgroups(relPath: string): Promise<string[]> {
   }
   return [...names];
 }
+
+/** Remove an empty cgroup (this runtime's parent, at shutdown) from every hierarchy; a busy one stays. */
+export async function removeEmptyCgroup(relPath: string): Promise<void> {
+  for (const hierarchy of await hierarchies()) await fs.rmdir(path.join(hierarchy, relPath)).catch(() => undefined);
+}

@@ -15,10 +15,10 @@ export async function isMountPoint(dir: string): Promise<boolean> {
 }
 
 /**
- * Unmount `dir` if it is mounted. A busy mount is retried briefly, then detached lazily (MNT_DETACH), so
- * removal never leaves a mount behind in the engine's namespace; it goes once its last user is gone.
+ * Unmount `dir` if it is mounted. A busy mount is retried briefly, then (with `lazy`) detached (MNT_DETACH),
+ * so removal never leaves a mount behind in the engine's namespace; it goes once its last user is gone.
  */
-export async function unmount(dir: string): Promise<void> {
+export async function unmount(dir: string, opts: { lazy: boolean } = { lazy: true }): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     if (!(await isMountPoint(dir))) return;
     try {
@@ -28,7 +28,7 @@ export async function unmount(dir: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
     }
   }
-  if (await isMountPoint(dir)) await run('umount', ['--lazy', dir], { timeoutMs: 30_000 });
+  if (await isMountPoint(dir)) await run('umount', [...(opts.lazy ? ['--lazy'] : []), dir], { timeoutMs: 30_000 });
 }
 
 /** Every mount at or below `prefix`, deepest first (the order they must be unmounted in). */

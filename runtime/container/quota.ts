@@ -54,8 +54,11 @@ export class WritableArea {
     return s.bavail * s.bsize;
   }
 
-  /** Unmount; the loop device goes with it (mount sets autoclear). The image stays for the next start. */
+  /**
+   * Unmount; the loop device goes with it (mount sets autoclear). The image stays for the next start. Never
+   * lazily: a detached but still used filesystem mounted again from the same image would be corrupted.
+   */
   async close(): Promise<void> {
-    await unmount(this.dir);
+    await unmount(this.dir, { lazy: false });
   }
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { conflict, EngineError, forbidden, notFound } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { KeyedMutex } from '../util/locks.ts';
-import { cgroupParent, removeCgroup } from './cgroups.ts';
+import { cgroupParent, removeCgroup, removeEmptyCgroup } from './cgroups.ts';
 import { ContainerStore, initialState } from './container-store.ts';
 import { startExec, type ExecOptions, type ExecProcess } from './exec.ts';
 import { defaultResolvConf, writeEtcFiles } from './files.ts';
@@ -362,6 +362,7 @@ export class ContainerRuntime {
       await this.signal(c, 'SIGKILL').catch(() => undefined);
       await run.finished;
     }
+    await removeEmptyCgroup(this.cgroupParent);
     await this.area.close();
   }
 }
