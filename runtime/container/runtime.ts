@@ -14,7 +14,7 @@ import { kernelClockMicros, oomKilledSince } from './oom.ts';
 import { createContainerRecord, nameConflict } from './create.ts';
 import { WritableArea } from './quota.ts';
 import { interruptedState, reapLeftovers } from './recovery.ts';
-import { ensureInitLayer, mountRootfs, removeWritableLayer, unmountRootfs, type RootfsPaths } from './rootfs.ts';
+import { createWritableLayer, ensureInitLayer, mountRootfs, removeWritableLayer, unmountRootfs, type RootfsPaths } from './rootfs.ts';
 import { Runc, type RuncProcess } from './runc.ts';
 import { parseSignal } from './signals.ts';
 import { DEFAULT_LIMITS, type ContainerRecord, type ContainerState, type CreateOptions, type RuntimeLimits, type WaitCondition, type WaitResult } from './types.ts';
@@ -150,9 +150,7 @@ export class ContainerRuntime {
     const paths = this.rootfsPaths(record.Id);
     try {
       await this.store.create(record, initialState());
-      await fs.mkdir(paths.upper, { recursive: true, mode: 0o755 });
-      await fs.mkdir(paths.work, { recursive: true, mode: 0o700 });
-      await fs.mkdir(paths.merged, { recursive: true, mode: 0o755 });
+      await createWritableLayer(paths);
     } catch (err) {
       await removeWritableLayer(paths).catch(() => undefined);
       await this.store.remove(record.Id).catch(() => undefined);
