@@ -1,5 +1,10 @@
+import path from 'node:path';
 import type { ArchiveLimits } from './archive/limits.ts';
 import { Catalog } from './catalog/catalog.ts';
+import { networkHooks } from './container-network.ts';
+import { ContainerRuntime } from './container/runtime.ts';
+import type { RuntimeLimits } from './container/types.ts';
+import { NetworkManager } from './network/index.ts';
 import type { Namespace } from './store/namespace.ts';
 import type { Store } from './store/store.ts';
 
@@ -10,8 +15,16 @@ export interface EngineOptions {
   catalogDir: string;
   /** Version string shown by `docker version` and in the Server header. */
   version: string;
-  /** Engine root shown as DockerRootDir. */
+  /** The engine's own state: containers, networks, runc state, the writable-layer area. Shown as DockerRootDir. */
   stateDir: string;
+  /** The engine's "host" network namespace: undefined for this process's own, else a /run/netns name (a sandbox). */
+  hostNetns?: string;
+  /** Host directories bind mounts may come from. */
+  allowedBindRoots?: string[];
+  /** Resource policy for containers (defaults apply where unset). */
+  limits?: Partial<RuntimeLimits>;
+  /** CIDRs containers may reach outside their networks; none by default. */
+  egressAllow?: string[];
 }
 
 /**
@@ -23,19 +36,39 @@ export class Engine {
     readonly store: Store,
     readonly ns: Namespace,
     readonly catalog: Catalog,
+    readonly network: NetworkManager,
+    readonly containers: ContainerRuntime,
     readonly options: EngineOptions,
   ) {}
 
   static async open(store: Store, options: EngineOptions): Promise<Engine> {
     const ns = await store.namespace(options.namespace);
     const catalog = await Catalog.open(options.catalogDir);
-    const engine = new Engine(store, ns, catalog, options);
     // A new namespace starts with the whole catalog, as a fresh Docker host would after pulling it.
     if (ns.fresh) await catalog.importAll(store, ns);
-    return engine;
+    const network = await NetworkManager.open({
+      stateDir: options.stateDir,
+      ...(options.hostNetns !== undefined ? { hostNetns: options.hostNetns } : {}),
+      ...(options.egressAllow ? { egressAllow: options.egressAllow } : {}),
+    });
+    let containers: ContainerRuntime | undefined;
+    containers = await ContainerRuntime.open({
+      store,
+      stateDir: path.join(options.stateDir, 'engine'),
+      ...(options.limits ? { limits: options.limits } : {}),
+      allowedBindRoots: options.allowedBindRoots ?? [],
+      network: networkHooks(network, (id) => containers!.inspect(id).record),
+    });
+    return new Engine(store, ns, catalog, network, containers, options);
   }
 
   get limits(): ArchiveLimits {
     return this.store.limits;
+  }
+
+  /** Stop every container and remove the engine's network devices and rules. */
+  async close(): Promise<void> {
+    await this.containers.close();
+    await this.network.shutdown();
   }
 }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  await ensureHost(config, log);
+  if (!config.skipSetup || config.command === 'setup') await ensureHost(config, log);
   if (config.command === 'setup') return;
 
   const unlock = await lockStateDir(config.stateDir);
@@ -29,6 +29,8 @@ async function main(): Promise<void> {
     catalogDir: config.catalogDir,
     version: VERSION,
     stateDir: config.stateDir,
+    allowedBindRoots: [...config.allowedBindRoots],
+    limits: { diskQuotaBytes: config.diskQuotaBytes },
   });
   const api = await serveEngineApi(engine, config.engineSocket);
   log(`engine listening on unix://${config.engineSocket}`);
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     for (const s of servers) s.close();
+    await engine.close();
     await unlock();
     process.exit(0);
   };

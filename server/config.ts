@@ -17,11 +17,18 @@ export interface Config {
   engineSocket: string;
   /** Namespace the standalone engine uses. */
   namespace: string;
+  /** Size of the filesystem holding the standalone engine's container writable layers. */
+  diskQuotaBytes: number;
+  /** Host directories `-v /host:/ctr` may bind from (none by default). */
+  allowedBindRoots: readonly string[];
+  /** Skip host setup (packages, CLI, catalog): for tests that run many engines on a prepared machine. */
+  skipSetup: boolean;
   /** Caps on every archive the engine reads from a learner (load, import, layers). */
   archiveLimits: ArchiveLimits;
 }
 
-const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR] [--max-archive-entries N] [--max-archive-bytes N]`;
+const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR] [--max-archive-entries N] [--max-archive-bytes N]
+  [--disk-quota BYTES] [--allow-bind DIR]... [--skip-setup]`;
 
 export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<Config> {
   const { values, positionals } = parseArgs({
@@ -37,6 +44,9 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       namespace: { type: 'string' },
       'max-archive-entries': { type: 'string' },
       'max-archive-bytes': { type: 'string' },
+      'disk-quota': { type: 'string' },
+      'allow-bind': { type: 'string', multiple: true },
+      'skip-setup': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -60,7 +70,19 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       maxEntries: positiveInt('max-archive-entries', values['max-archive-entries'] ?? env.LAYERLAB_MAX_ARCHIVE_ENTRIES, DEFAULT_ARCHIVE_LIMITS.maxEntries),
       maxBytes: positiveInt('max-archive-bytes', values['max-archive-bytes'] ?? env.LAYERLAB_MAX_ARCHIVE_BYTES, DEFAULT_ARCHIVE_LIMITS.maxBytes),
     }),
+    diskQuotaBytes: byteSize('disk-quota', values['disk-quota'] ?? env.LAYERLAB_DISK_QUOTA, 4 * 1024 ** 3),
+    allowedBindRoots: (values['allow-bind'] ?? []).map((d) => path.resolve(d)),
+    skipSetup: values['skip-setup'] ?? false,
   });
+}
+
+/** `512m`, `4g`, `1048576`: binary units, as docker's `--memory` takes them. */
+function byteSize(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined || text === '') return fallback;
+  const m = /^(\d+)([kmg]?)b?$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`invalid --${name}: ${text}`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {

@@ -36,7 +36,7 @@ export async function startEngine(name: string, opts: { catalogDir?: string; ext
   const socket = path.join(stateDir, 'engine.sock');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(REPO_ROOT, 'server/cli.ts'), 'engine', '--state-dir', stateDir, '--socket', socket, '--catalog-dir', opts.catalogDir ?? CATALOG_DIR, ...(opts.extraArgs ?? [])],
+    ['--import', 'tsx', path.join(REPO_ROOT, 'server/cli.ts'), 'engine', '--state-dir', stateDir, '--socket', socket, '--catalog-dir', opts.catalogDir ?? CATALOG_DIR, '--skip-setup', '--disk-quota', '256m', ...(opts.extraArgs ?? [])],
     { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, LAYERLAB_TOOLS_DIR: path.join(DEFAULT_STATE_DIR, 'tools') } },
   );
   let stderr = '';
