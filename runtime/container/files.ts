@@ -1,16 +1,9 @@
 import { promises as fs } from 'node:fs';
+import { LOCAL_HOSTS } from '../network/hosts-file.ts';
 import { atomicWriteFile } from '../util/fsx.ts';
 
 /** Docker's /etc/hosts for a container without a network address (the networking layer rewrites it). */
-export const DEFAULT_HOSTS = [
-  '127.0.0.1\tlocalhost',
-  '::1\tlocalhost ip6-localhost ip6-loopback',
-  'fe00::0\tip6-localnet',
-  'ff00::0\tip6-mcastprefix',
-  'ff02::1\tip6-allnodes',
-  'ff02::2\tip6-allrouters',
-  '',
-].join('\n');
+export const DEFAULT_HOSTS = [...LOCAL_HOSTS, ''].join('\n');
 
 /**
  * The host's resolv.conf without loopback nameservers (unreachable from a container's own network

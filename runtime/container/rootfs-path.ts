@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { forbidden, isErrno } from '../errors.ts';
+import { pathExists } from '../util/fsx.ts';
 
 const MAX_LINKS = 40;
 
@@ -80,22 +81,12 @@ export async function mkdirInRoot(root: string, containerPath: string, uid: numb
   const target = await resolveInRoot(root, containerPath);
   let existing = target;
   const missing: string[] = [];
-  while (existing !== root && !(await exists(existing))) {
+  while (existing !== root && !(await pathExists(existing))) {
     missing.unshift(existing);
     existing = path.dirname(existing);
   }
   for (const dir of missing) {
     await fs.mkdir(dir, { mode: 0o755 });
     await fs.lchown(dir, uid, gid);
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.lstat(p);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return false;
-    throw err;
   }
 }

@@ -2,6 +2,16 @@ import { constants, promises as fs } from 'node:fs';
 import { invalid } from '../errors.ts';
 import { parseIp } from './ipv4.ts';
 
+/** The loopback and IPv6 lines every Docker container's /etc/hosts starts with. */
+export const LOCAL_HOSTS: readonly string[] = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix',
+  'ff02::1\tip6-allnodes',
+  'ff02::2\tip6-allrouters',
+];
+
 /**
  * Name resolution between containers without a DNS server: layerlab writes each container's /etc/hosts
  * (the runtime bind-mounts the file) and rewrites it whenever a container joins or leaves a user network
@@ -35,14 +45,7 @@ export function parseExtraHosts(values: readonly string[]): Array<[string, strin
 
 /** The file's text, in Docker's layout, plus the peers reachable by name. */
 export function renderHosts(own: HostsEntry[], extra: Array<[string, string]>, peers: HostsEntry[]): string {
-  const lines = [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'fe00::0\tip6-localnet',
-    'ff00::0\tip6-mcastprefix',
-    'ff02::1\tip6-allnodes',
-    'ff02::2\tip6-allrouters',
-  ];
+  const lines = [...LOCAL_HOSTS];
   for (const [name, addr] of extra) lines.push(`${addr}\t${name}`);
   const line = (e: HostsEntry) => `${e.ip}\t${e.names.filter(isHostName).join(' ')}`;
   for (const e of own) lines.push(line(e));
