@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Engine } from '../engine.ts';
 import { Router } from './router.ts';
+import { buildRoutes } from './routes/build.ts';
 import { imageRoutes } from './routes/images.ts';
 import { imageArchiveRoutes } from './routes/image-archive.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -12,6 +13,7 @@ export function engineRouter(engine: Engine): Router {
   systemRoutes(router, engine);
   imageArchiveRoutes(router, engine);
   imageRoutes(router, engine);
+  buildRoutes(router, engine);
   return router;
 }
 

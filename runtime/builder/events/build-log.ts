@@ -77,6 +77,18 @@ export class BuildLog {
     return this.live.get(id) ?? readJsonIfExists<BuildRecord>(path.join(this.dir, `${id}.json`));
   }
 
+  /** Every build: running ones first, then the stored ones newest first. */
+  async list(): Promise<BuildRecord[]> {
+    const stored: Array<{ id: string; time: number }> = [];
+    for (const name of await fs.readdir(this.dir)) {
+      const id = name.endsWith('.json') ? name.slice(0, -5) : '';
+      if (ID_RE.test(id) && !this.live.has(id)) stored.push({ id, time: (await fs.stat(path.join(this.dir, name))).mtimeMs });
+    }
+    stored.sort((a, b) => b.time - a.time);
+    const records = await Promise.all(stored.map((s) => this.get(s.id)));
+    return [...this.live.values(), ...records.filter((r): r is BuildRecord => r !== undefined)];
+  }
+
   /** The most recent finished build of a subject. */
   async latest(subject: string): Promise<BuildRecord | undefined> {
     const index = (await readJsonIfExists<Record<string, string>>(this.indexFile)) ?? {};
