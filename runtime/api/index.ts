@@ -1,7 +1,12 @@
 import type http from 'node:http';
+import { ExecRegistry } from '../container-api/execs.ts';
+import { containersUsingImage } from '../container-api/usage.ts';
 import type { Engine } from '../engine.ts';
 import { Router } from './router.ts';
 import { buildRoutes } from './routes/build.ts';
+import { containerRoutes } from './routes/containers.ts';
+import { containerStreamRoutes } from './routes/container-streams.ts';
+import { execRoutes } from './routes/exec.ts';
 import { imageRoutes } from './routes/images.ts';
 import { imageArchiveRoutes } from './routes/image-archive.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -12,7 +17,11 @@ export function engineRouter(engine: Engine): Router {
   const router = new Router();
   systemRoutes(router, engine);
   imageArchiveRoutes(router, engine);
-  imageRoutes(router, engine);
+  imageRoutes(router, engine, { containersUsingImage: containersUsingImage(engine.containers) });
+  const execs = new ExecRegistry(engine.containers);
+  containerRoutes(router, engine, execs);
+  containerStreamRoutes(router, engine);
+  execRoutes(router, engine, execs);
   buildRoutes(router, engine);
   return router;
 }

@@ -12,6 +12,7 @@ import { JsonLogWriter, nowMicros, rfc3339Nano } from './json-log.ts';
 import { launch, writeBundle, StartError, type LaunchContext } from './launch.ts';
 import { kernelClockMicros, oomKilledSince } from './oom.ts';
 import { createContainerRecord, nameConflict } from './create.ts';
+import { checkName } from './names.ts';
 import { WritableArea } from './quota.ts';
 import { interruptedState, reapLeftovers } from './recovery.ts';
 import { createWritableLayer, ensureInitLayer, mountRootfs, removeWritableLayer, unmountRootfs, type RootfsPaths } from './rootfs.ts';
@@ -319,6 +320,18 @@ export class ContainerRuntime {
     if (!c.state.Paused) throw conflict(`Container ${c.record.Id} is not paused`);
     await this.runc.call(['resume', c.record.Id], this.store.runcLog(c.record.Id));
     await this.setState(c, { ...c.state, Status: 'running', Paused: false });
+  }
+
+  /** `docker rename`: Docker's name rules and conflict text; the record is rewritten atomically. */
+  async rename(idOrName: string, newName: string): Promise<void> {
+    const c = this.find(idOrName);
+    if (!newName) throw new EngineError('INVALID', 'Neither old nor new names may be empty');
+    const name = checkName(newName);
+    if (name === c.record.Name) throw new EngineError('INVALID', 'Renaming a container with the same name as its current name');
+    const owner = [...this.live.values()].find((o) => o.record.Name === name && o !== c);
+    if (owner) throw conflict(nameConflict(name, owner.record.Id));
+    await this.store.saveRecord({ ...c.record, Name: name });
+    c.record = { ...c.record, Name: name };
   }
 
   /** Attach streams to the current run, or to the next one if the container is not running yet. */
