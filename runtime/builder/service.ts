@@ -12,6 +12,7 @@ import type { Store } from '../store/store.ts';
 import type { Digest } from '../util/digest.ts';
 import type { CacheIndex } from './cache/cache-index.ts';
 import { BuildContext } from './context/build-context.ts';
+import { completeTarEnd } from './context/complete-tar.ts';
 import type { BuildLog, BuildRecord } from './events/build-log.ts';
 import type { BuildEvent } from './events/types.ts';
 import { runcExecutor } from './exec/runc-executor.ts';
@@ -67,7 +68,7 @@ export class BuildService {
     const { cache, log } = await this.builderState();
     const scratchDir = await fs.mkdtemp(path.join(store.tmpDir, 'build-'));
     try {
-      const context = await BuildContext.fromTar(contextTar, { dir: path.join(scratchDir, 'ctx'), limits: store.limits, ...(request.dockerfile ? { dockerfile: request.dockerfile } : {}) });
+      const context = await BuildContext.fromTar(completeTarEnd(contextTar), { dir: path.join(scratchDir, 'ctx'), limits: store.limits, ...(request.dockerfile ? { dockerfile: request.dockerfile } : {}) });
       try {
         const executor = runcExecutor({ store, containers: this.deps.containers, scratchDir, hostConfig: request.hostConfig });
         const options: BuildOptions = {
