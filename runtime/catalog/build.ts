@@ -16,7 +16,8 @@ export const CATALOG_RECIPES: readonly ImageRecipe[] = [busyboxRecipe, helloWorl
 /** Written into the layout last: a catalog with a different stamp was made by another recipe and is rebuilt. */
 export const RECIPE_FILE = 'layerlab-recipe.json';
 /** Bumped when the layout format itself (not one image's recipe) changes. */
-const LAYOUT_FORMAT = 1;
+/** 2: layer sizes count symlinks, as Docker's do. */
+const LAYOUT_FORMAT = 2;
 /** The lock file keeps other processes out; this keeps concurrent calls in one process in line. */
 const inProcess = new KeyedMutex();
 

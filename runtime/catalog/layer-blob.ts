@@ -47,7 +47,10 @@ function tap(hasher: Hasher): Transform {
   });
 }
 
-/** Sum of regular-file sizes under `dir`, counting each inode once (hard links share their content). */
+/**
+ * Docker's layer size (moby's directory.Size): the sizes of everything but directories, symlinks included
+ * (the length of their target), each inode once (hard links share their content).
+ */
 export async function contentSize(dir: string): Promise<number> {
   const seen = new Set<string>();
   let total = 0;
@@ -56,7 +59,7 @@ export async function contentSize(dir: string): Promise<number> {
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) {
         await walk(full);
-      } else if (entry.isFile()) {
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
         const st = await fs.lstat(full);
         const key = `${st.dev}:${st.ino}`;
         if (seen.has(key)) continue;

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.ts';
 
 export interface LayerFileCheck {
   diffId: Digest;
-  /** Bytes of file content (Docker's layer size). */
+  /** Docker's layer size: file content plus symlink target lengths (moby's directory.Size). */
   size: number;
 }
 
@@ -27,7 +27,9 @@ export async function checkLayerFile(file: string, store: Store, label = 'layer'
   });
   const plain = (await openMaybeGzip(createReadStream(file))).pipe(hashing);
   let size = 0;
-  for await (const entry of readSafeTar(plain, { limits: store.limits, label })) size += entry.size;
+  for await (const entry of readSafeTar(plain, { limits: store.limits, label })) {
+    size += entry.kind === 'symlink' ? Buffer.byteLength(entry.linkTarget) : entry.size;
+  }
   return { diffId: hasher.digest(), size };
 }
 

@@ -67,7 +67,9 @@ function splitDomain(name: string): { domain: string; path: string } {
   let path = name;
   if (slash !== -1) {
     const first = name.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
+    // As distribution/reference in Docker 20.10: an uppercase first component is not a domain (so `UPPER/x` is
+    // a repository name, refused for its case).
+    if (first.includes('.') || first.includes(':') || first === 'localhost') {
       if (!DOMAIN.test(first)) throw invalid('invalid reference format');
       domain = first === LEGACY_DOMAIN ? DEFAULT_DOMAIN : first;
       path = name.slice(slash + 1);

@@ -19,6 +19,8 @@ export interface DockerResult {
 }
 
 export interface TestEngine {
+  /** The engine process (for measurements). */
+  pid: number;
   stateDir: string;
   socket: string;
   /** Run the real docker CLI against this engine. */
@@ -46,6 +48,7 @@ export async function startEngine(name: string, opts: { catalogDir?: string; ext
   await waitFor(() => stderr.includes('engine listening') || child.exitCode !== null, 60_000);
   if (child.exitCode !== null) throw new Error(`engine exited (${child.exitCode}): ${stderr}`);
   return {
+    pid: child.pid!,
     stateDir,
     socket,
     docker(args, o = {}) {

@@ -1,0 +1,5 @@
+import type { Script } from '../script.ts';
+import { images } from './images.ts';
+
+/** Every compatibility script, in the order the report lists them. */
+export const SCRIPTS: Script[] = [images];
