@@ -42,6 +42,7 @@ afterAll(async () => {
 
 function runAll(target: Target, script: Script, cli: string): Outcome[] {
   const normalizer = new Normalizer(imageNames);
+  for (const [name, content] of Object.entries(script.files ?? {})) writeFileSync(path.join(target.cwd, name), content);
   return script.steps.map((step) => {
     const o = target.run(step, cli);
     return { ...o, stdout: normalizer.apply(o.stdout), stderr: normalizer.apply(o.stderr) };

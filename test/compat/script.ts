@@ -18,6 +18,8 @@ export interface Step {
 
 export interface Script {
   name: string;
+  /** Files written into the (per-target) working directory before the first step. */
+  files?: Record<string, string>;
   /** Where in the seed lessons these commands come from, or what around them they cover. */
   covers: string;
   steps: Step[];

@@ -11,6 +11,8 @@ export const BASE_IMAGES = ['busybox:latest', 'hello-world:latest'];
 
 export interface Target {
   name: 'layerlab' | 'dockerd';
+  /** The CLI's working directory: relative paths in steps (save -o, load -i) land here. */
+  cwd: string;
   run(step: Step, cli?: string): Outcome;
   stop(): Promise<void>;
 }
@@ -18,6 +20,7 @@ export interface Target {
 function cliOn(socket: string, home: string) {
   return (step: Step, cli = DOCKER_20): Outcome => {
     const out = spawnSync(cli, step.args, {
+      cwd: home,
       input: step.input,
       env: { PATH: process.env.PATH, HOME: home, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(home, '.docker') },
       timeout: 60_000,
@@ -39,13 +42,16 @@ export async function layerlabTarget(): Promise<Target & { engine: TestEngine }>
   await fs.writeFile(path.join(catalog, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   await fs.symlink(path.join(CATALOG_DIR, 'blobs'), path.join(catalog, 'blobs'));
   const engine = await startEngine('compat', { catalogDir: catalog });
+  const home = mkdtempSync(path.join(os.tmpdir(), 'layerlab-compat-home-'));
   return {
     name: 'layerlab',
     engine,
-    run: cliOn(engine.socket, engine.stateDir),
+    cwd: home,
+    run: cliOn(engine.socket, home),
     async stop() {
       await engine.stop();
       await fs.rm(catalog, { recursive: true, force: true });
+      await fs.rm(home, { recursive: true, force: true });
     },
   };
 }
@@ -62,8 +68,10 @@ export async function dockerdTarget(from: TestEngine, note: (s: string) => void)
     await daemon.stop();
     throw new Error(`could not give dockerd the base images: ${save.stderr}${load.stderr}`);
   }
+  await fs.rm(tar);
   return {
     name: 'dockerd',
+    cwd: home,
     run: cliOn(daemon.socket, home),
     async stop() {
       await daemon.stop();

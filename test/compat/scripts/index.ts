@@ -1,5 +1,6 @@
 import type { Script } from '../script.ts';
+import { archives } from './archives.ts';
 import { images } from './images.ts';
 
 /** Every compatibility script, in the order the report lists them. */
-export const SCRIPTS: Script[] = [images];
+export const SCRIPTS: Script[] = [images, archives];
