@@ -4,9 +4,12 @@ import { Catalog } from './catalog/catalog.ts';
 import { networkHooks } from './container-network.ts';
 import { ContainerRuntime } from './container/runtime.ts';
 import type { RuntimeLimits } from './container/types.ts';
+import { EventBus } from './events.ts';
 import { NetworkManager } from './network/index.ts';
 import type { Namespace } from './store/namespace.ts';
 import type { Store } from './store/store.ts';
+import { volumeHooks, volumeUsers } from './volume/hooks.ts';
+import { VolumeStore } from './volume/store.ts';
 
 export interface EngineOptions {
   /** The engine's namespace of names over the shared store (`default` for the standalone engine). */
@@ -38,6 +41,9 @@ export class Engine {
     readonly catalog: Catalog,
     readonly network: NetworkManager,
     readonly containers: ContainerRuntime,
+    readonly volumes: VolumeStore,
+    /** Every service's events, for `docker events`. */
+    readonly events: EventBus,
     readonly options: EngineOptions,
   ) {}
 
@@ -51,15 +57,23 @@ export class Engine {
       ...(options.hostNetns !== undefined ? { hostNetns: options.hostNetns } : {}),
       ...(options.egressAllow ? { egressAllow: options.egressAllow } : {}),
     });
-    let containers: ContainerRuntime | undefined;
-    containers = await ContainerRuntime.open({
+    const events = new EventBus();
+    // The hooks are called only after open, when both services exist.
+    const late: { containers?: ContainerRuntime; volumes?: VolumeStore } = {};
+    const containers = await ContainerRuntime.open({
       store,
       stateDir: path.join(options.stateDir, 'engine'),
       ...(options.limits ? { limits: options.limits } : {}),
       allowedBindRoots: options.allowedBindRoots ?? [],
-      network: networkHooks(network, (id) => containers!.inspect(id).record),
+      network: networkHooks(network, (id) => late.containers!.inspect(id).record),
+      volumes: volumeHooks(() => late.volumes!, store, options.allowedBindRoots ?? [], events),
+      events: (action, record, extra) => events.emit('container', action, record.Id, { ...(record.Config.Labels ?? {}), ...extra, image: record.Config.Image, name: record.Name.slice(1) }),
     });
-    return new Engine(store, ns, catalog, network, containers, options);
+    late.containers = containers;
+    // On the writable area, so volume data counts against the engine's disk quota.
+    const volumes = await VolumeStore.open(path.join(containers.areaDir, 'volumes'), volumeUsers(() => containers.list()));
+    late.volumes = volumes;
+    return new Engine(store, ns, catalog, network, containers, volumes, events, options);
   }
 
   get limits(): ArchiveLimits {

@@ -8,7 +8,7 @@ import { lastRuncError, type Runc, type RuncProcess } from './runc.ts';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.ts';
 import { buildSpec } from './spec.ts';
 import { DEFAULT_SHM_SIZE } from './mounts.ts';
-import type { ContainerRecord, RuntimeLimits } from './types.ts';
+import type { BindMount, ContainerRecord, RuntimeLimits } from './types.ts';
 import { resolveUserInRoot } from './user.ts';
 
 /** What a run needs from the runtime around it. */
@@ -20,6 +20,8 @@ export interface LaunchContext {
   runcLog: string;
   rootfs: string;
   files: { hosts: string; hostname: string; resolvConf: string };
+  /** Volume data dirs to bind (already resolved by the volume service, not subject to the bind roots). */
+  volumeBinds?: readonly BindMount[];
   netnsPath?: string;
 }
 
@@ -49,7 +51,8 @@ export async function writeBundle(record: ContainerRecord, ctx: LaunchContext): 
     capabilities: host.capabilities,
     noNewPrivileges: host.noNewPrivileges,
     resources: host.resources,
-    binds: host.binds,
+    // Parents before children (`/data` before `/data/sub`), as dockerd sorts mounts.
+    binds: [...host.binds, ...(ctx.volumeBinds ?? [])].sort((a, b) => depth(a.destination) - depth(b.destination)),
     shmSize: record.HostConfig.ShmSize || DEFAULT_SHM_SIZE,
     cgroupsPath: record.CgroupPath,
     ...(ctx.netnsPath ? { netnsPath: ctx.netnsPath } : {}),
@@ -57,6 +60,10 @@ export async function writeBundle(record: ContainerRecord, ctx: LaunchContext): 
   });
   await fs.mkdir(ctx.bundleDir, { recursive: true, mode: 0o700 });
   await atomicWriteFile(path.join(ctx.bundleDir, 'config.json'), JSON.stringify(spec), 0o600);
+}
+
+function depth(p: string): number {
+  return p.split('/').filter(Boolean).length;
 }
 
 export interface Launched {

@@ -68,17 +68,39 @@ export function deviceRules(): Array<{ allow: boolean; type?: string; major?: nu
   ];
 }
 
-/** Parse Docker's `Binds` strings (`/host:/ctr[:ro|rw]`); named volumes are not this module's business. */
+/**
+ * The host bind mounts among Docker's `Binds` strings (`/host:/ctr[:ro|rw]`). Named volumes (`name:/ctr`) are
+ * the volume service's business and are skipped here; their names are checked there.
+ */
 export function parseBinds(binds: readonly string[]): BindMount[] {
-  return binds.map((spec) => {
+  return binds.flatMap((spec) => {
     const parts = spec.split(':');
     if (parts.length < 2 || parts.length > 3) throw invalid(`invalid volume specification: '${spec}'`);
     const [source = '', destination = '', mode = 'rw'] = parts;
-    if (!path.isAbsolute(source)) throw forbidden(`named volumes are not supported yet: '${spec}'`);
     if (!path.isAbsolute(destination)) throw invalid(`invalid volume specification: '${spec}': mount path must be absolute`);
     const flags = mode.split(',');
-    if (flags.some((f) => !['ro', 'rw', 'z', 'Z'].includes(f))) throw invalid(`invalid mode: ${mode}`);
-    return { source, destination: path.posix.normalize(destination), readOnly: flags.includes('ro') };
+    if (flags.some((f) => !['ro', 'rw', 'z', 'Z', 'nocopy'].includes(f))) throw invalid(`invalid mode: ${mode}`);
+    if (!path.isAbsolute(source)) return [];
+    return [{ source, destination: path.posix.normalize(destination), readOnly: flags.includes('ro') }];
+  });
+}
+
+/** One `--mount` entry of HostConfig.Mounts, as the API carries it. */
+export interface ApiMount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+}
+
+/** The host bind mounts among `--mount` entries; volumes are the volume service's, other types are refused. */
+export function parseApiMounts(mounts: readonly ApiMount[]): BindMount[] {
+  return mounts.flatMap((m) => {
+    if (m.Type !== 'bind' && m.Type !== 'volume') throw forbidden(`--mount type=${m.Type ?? ''} is not supported in layerlab: use type=bind or type=volume`);
+    if (!m.Target || !path.isAbsolute(m.Target)) throw invalid(`invalid mount config for type "${m.Type}": invalid mount path: '${m.Target ?? ''}' mount path must be absolute`);
+    if (m.Type !== 'bind') return [];
+    if (!m.Source) throw invalid('invalid mount config for type "bind": field Source must not be empty');
+    return [{ source: m.Source, destination: path.posix.normalize(m.Target), readOnly: m.ReadOnly === true }];
   });
 }
 

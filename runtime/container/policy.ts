@@ -1,6 +1,6 @@
 import { forbidden, invalid } from '../errors.ts';
 import { effectiveCapabilities } from './caps.ts';
-import { checkBind, parseBinds } from './mounts.ts';
+import { checkBind, parseApiMounts, parseBinds, type ApiMount } from './mounts.ts';
 import type { BindMount, HostConfig, RuntimeLimits } from './types.ts';
 
 /** What a create request is allowed to turn into, after every refusal has been checked. */
@@ -82,7 +82,8 @@ export function resolveResources(h: HostConfig, limits: RuntimeLimits): Resource
 export function checkHostConfig(h: HostConfig, limits: RuntimeLimits, allowedBindRoots: readonly string[]): CheckedHost {
   refuseEscapes(h);
   const capabilities = effectiveCapabilities(h.CapAdd ?? [], h.CapDrop ?? []);
-  const binds = parseBinds(h.Binds ?? []).map((b) => checkBind(b, allowedBindRoots));
+  const requested = [...parseBinds(h.Binds ?? []), ...parseApiMounts((h.Mounts as ApiMount[] | null | undefined) ?? [])];
+  const binds = requested.map((b) => checkBind(b, allowedBindRoots));
   const noNewPrivileges = (h.SecurityOpt ?? []).some((o) => o.startsWith('no-new-privileges'));
   return { capabilities, binds, resources: resolveResources(h, limits), noNewPrivileges };
 }

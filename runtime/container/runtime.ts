@@ -18,7 +18,7 @@ import { interruptedState, reapLeftovers } from './recovery.ts';
 import { createWritableLayer, ensureInitLayer, mountRootfs, removeWritableLayer, unmountRootfs, type RootfsPaths } from './rootfs.ts';
 import { Runc, type RuncProcess } from './runc.ts';
 import { parseSignal } from './signals.ts';
-import { DEFAULT_LIMITS, type ContainerRecord, type ContainerState, type CreateOptions, type RuntimeLimits, type WaitCondition, type WaitResult } from './types.ts';
+import { DEFAULT_LIMITS, type BindMount, type ContainerRecord, type ContainerState, type CreateOptions, type MountPoint, type RuntimeLimits, type WaitCondition, type WaitResult } from './types.ts';
 import { Live, type Run } from './live.ts';
 
 /** The networking layer's part in a container's life (runtime/network's NetworkManager fits it). */
@@ -27,6 +27,31 @@ export interface NetworkHooks {
   setupContainer(id: string, opts: { name: string; hostname: string; hostsPath: string; extraHosts: readonly string[] }): Promise<{ netnsPath: string }>;
   /** After the container stopped, and at removal: idempotent. */
   teardownContainer(id: string): Promise<void>;
+}
+
+/** The volume service's part in a container's life (runtime/volume fits it). */
+export interface VolumeHooks {
+  /** At create, after policy: the container's mounts (volumes it names are created, anonymous ones made). */
+  prepare(record: ContainerRecord): Promise<MountPoint[]>;
+  /** Before runc starts, rootfs mounted: fill fresh volumes from the image; the volume binds to add. */
+  beforeStart(record: ContainerRecord, rootfs: string): Promise<BindMount[]>;
+  /** After removal: with `removeAnonymous` (`rm -v`, `--rm`), delete the container's anonymous volumes. */
+  release(record: ContainerRecord, removeAnonymous: boolean): Promise<void>;
+}
+
+/** Where container events go (`docker events`): create, start, die, destroy, pause, unpause, kill, stop. */
+export type ContainerEventSink = (action: string, record: ContainerRecord, extra?: Record<string, string>) => void;
+
+/** A container's filesystem as cp, diff, export and commit see it (runtime/container-fs). */
+export interface RootfsView {
+  record: ContainerRecord;
+  state: ContainerState;
+  /** The overlay mount (mounted for the duration of the call). */
+  merged: string;
+  upper: string;
+  initLayer: string;
+  /** The image's layer dirs, topmost first. */
+  imageLowers: string[];
 }
 
 export interface RuntimeOptions {
@@ -38,6 +63,8 @@ export interface RuntimeOptions {
   /** Host directories bind mounts may come from (the learner's workspace); none by default. */
   allowedBindRoots?: string[];
   network?: NetworkHooks;
+  volumes?: VolumeHooks;
+  events?: ContainerEventSink;
   /** Content of every container's /etc/resolv.conf; by default the host's, filtered as dockerd does. */
   resolvConf?: string;
 }
@@ -143,6 +170,7 @@ export class ContainerRuntime {
       // Extract the image's layers now, so start does not wait for it (and a broken layer fails create).
       const top = await this.opts.store.topLayer(made.Image);
       if (top) await this.opts.store.layers.lowerDirs(top);
+      if (this.opts.volumes) made.MountPoints = await this.opts.volumes.prepare(made);
       return made;
     });
     // Checked again: another create may have taken the name while this one waited for the image.
@@ -158,6 +186,7 @@ export class ContainerRuntime {
       throw err;
     }
     this.live.set(record.Id, new Live(record, initialState()));
+    this.opts.events?.('create', record);
     return { Id: record.Id, Warnings: [] };
   }
 
@@ -185,6 +214,7 @@ export class ContainerRuntime {
       const top = await this.opts.store.topLayer(record.Image);
       await mountRootfs(top ? await this.opts.store.layers.lowerDirs(top) : [], this.initLayer, rootfs);
       await writeEtcFiles(files, record.Config.Hostname, this.resolvConf);
+      const volumeBinds = (await this.opts.volumes?.beforeStart(record, rootfs.merged)) ?? [];
       const net = await this.opts.network?.setupContainer(id, { name: record.Name.slice(1), hostname: record.Config.Hostname, hostsPath: files.hosts, extraHosts: record.HostConfig.ExtraHosts ?? [] });
       const ctx: LaunchContext = {
         runc: this.runc,
@@ -194,6 +224,7 @@ export class ContainerRuntime {
         runcLog: this.store.runcLog(id),
         rootfs: rootfs.merged,
         files,
+        volumeBinds,
         ...(net ? { netnsPath: net.netnsPath } : {}),
       };
       await writeBundle(record, ctx);
@@ -219,6 +250,7 @@ export class ContainerRuntime {
       await this.onExit(c, code, startedMicros);
     });
     c.run = run;
+    this.opts.events?.('start', record);
   }
 
   /** The container's process ended: record how, release everything the run held, tell the waiters. */
@@ -227,8 +259,9 @@ export class ContainerRuntime {
     await this.cleanupRun(c);
     c.run = undefined;
     await this.setState(c, { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: rfc3339Nano(nowMicros()) });
+    this.opts.events?.('die', c.record, { exitCode: String(code) });
     c.notifyExit();
-    if (c.record.HostConfig.AutoRemove) await this.remove(c.record.Id, { force: true }).catch(() => undefined);
+    if (c.record.HostConfig.AutoRemove) await this.remove(c.record.Id, { force: true, removeVolumes: true }).catch(() => undefined);
   }
 
   /** Undo a run: runc's state (if runc did not get to it), the mount, the cgroups, the network namespace. */
@@ -252,6 +285,7 @@ export class ContainerRuntime {
     if (!c.run) throw conflict(`Container ${c.record.Id} is not running`);
     if (c.state.Paused) throw conflict(`Container ${c.record.Id} is paused. Unpause the container before stopping or killing`);
     await this.signal(c, sig.name);
+    this.opts.events?.('kill', c.record, { signal: String(sig.number) });
   }
 
   private async signal(c: Live, name: string): Promise<void> {
@@ -273,6 +307,7 @@ export class ContainerRuntime {
     const timeout = opts.timeoutSeconds ?? 10;
     if (timeout >= 0 && !(await settlesWithin(run.finished, timeout * 1000))) await this.signal(c, 'SIGKILL');
     await run.finished;
+    this.opts.events?.('stop', c.record);
   }
 
   /** `docker wait`: the exit status for a condition (`not-running` returns at once for a stopped container). */
@@ -284,8 +319,8 @@ export class ContainerRuntime {
     return c.whenExited().then(result);
   }
 
-  /** `docker rm`: refuses a running container unless forced; removes mounts, writable layer, record. */
-  async remove(idOrName: string, opts: { force?: boolean } = {}): Promise<void> {
+  /** `docker rm`: refuses a running container unless forced; removes mounts, writable layer, record (`removeVolumes`: `-v`). */
+  async remove(idOrName: string, opts: { force?: boolean; removeVolumes?: boolean } = {}): Promise<void> {
     const c = this.find(idOrName);
     if (c.run && !opts.force) {
       throw conflict(`You cannot remove a ${c.state.Paused ? 'paused' : 'running'} container ${c.record.Id}. Stop the container before attempting removal or force remove`);
@@ -303,6 +338,8 @@ export class ContainerRuntime {
       await removeWritableLayer(this.rootfsPaths(c.record.Id));
       await this.store.remove(c.record.Id);
       this.live.delete(c.record.Id);
+      await this.opts.volumes?.release(c.record, opts.removeVolumes === true).catch(() => undefined);
+      this.opts.events?.('destroy', c.record);
       c.notifyRemoved();
     });
   }
@@ -313,6 +350,7 @@ export class ContainerRuntime {
     if (c.state.Paused) throw conflict(`Container ${c.record.Id} is already paused`);
     await this.runc.call(['pause', c.record.Id], this.store.runcLog(c.record.Id));
     await this.setState(c, { ...c.state, Status: 'paused', Paused: true });
+    this.opts.events?.('pause', c.record);
   }
 
   async unpause(idOrName: string): Promise<void> {
@@ -320,6 +358,7 @@ export class ContainerRuntime {
     if (!c.state.Paused) throw conflict(`Container ${c.record.Id} is not paused`);
     await this.runc.call(['resume', c.record.Id], this.store.runcLog(c.record.Id));
     await this.setState(c, { ...c.state, Status: 'running', Paused: false });
+    this.opts.events?.('unpause', c.record);
   }
 
   /** `docker rename`: Docker's name rules and conflict text; the record is rewritten atomically. */
@@ -355,6 +394,34 @@ export class ContainerRuntime {
     if (!c.run) throw conflict(`Container ${c.record.Id} is not running`);
     if (c.state.Paused) throw conflict(`Container ${c.record.Id} is paused, unpause the container before exec`);
     return startExec(this.runc, c.record, this.rootfsPaths(c.record.Id).merged, this.store.dir(c.record.Id), opts);
+  }
+
+  /** The writable area's mount point (volumes live there too, so they count against the sandbox's quota). */
+  get areaDir(): string {
+    return this.area.dir;
+  }
+
+  /**
+   * Run `fn` over the container's filesystem: a running container's overlay is already mounted; a stopped
+   * one's is mounted for the call (under the container's lock, so start waits) and unmounted after.
+   */
+  async withRootfs<T>(idOrName: string, fn: (view: RootfsView) => Promise<T>): Promise<T> {
+    const c = this.find(idOrName);
+    const paths = this.rootfsPaths(c.record.Id);
+    const top = await this.opts.store.topLayer(c.record.Image);
+    const imageLowers = top ? await this.opts.store.layers.lowerDirs(top) : [];
+    const view = () => ({ record: structuredClone(c.record), state: { ...c.state }, merged: paths.merged, upper: paths.upper, initLayer: this.initLayer, imageLowers });
+    if (c.run) return fn(view());
+    return this.mutex.run(c.record.Id, async () => {
+      if (c.removed) throw notFound(`No such container: ${idOrName}`);
+      const mountedHere = !c.run;
+      if (mountedHere) await mountRootfs(imageLowers, this.initLayer, paths);
+      try {
+        return await fn(view());
+      } finally {
+        if (mountedHere && !c.run) await unmountRootfs(paths);
+      }
+    });
   }
 
   /** Host pids of the container's processes (`runc ps`), for `docker top`. */

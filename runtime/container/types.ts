@@ -75,6 +75,20 @@ export interface ContainerState {
   FinishedAt: string;
 }
 
+/** A mount as inspect's `Mounts` shows it (engine-api-facts §9.1), decided at create and kept on the record. */
+export interface MountPoint {
+  Type: 'bind' | 'volume';
+  /** Volume name (volumes only). */
+  Name?: string;
+  /** Host path: the bind's source or the volume's data dir. */
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
 /** The persistent description of one container (what `config.v2.json` is to dockerd). */
 export interface ContainerRecord {
   Id: string;
@@ -91,6 +105,8 @@ export interface ContainerRecord {
   RestartCount: number;
   /** cgroup path given to runc, relative to each controller's root. */
   CgroupPath: string;
+  /** Volumes and bind mounts (absent on records made before volumes existed). */
+  MountPoints?: MountPoint[];
 }
 
 /** Engine-wide resource policy: defaults applied to every container, and ceilings requests may not pass. */

@@ -2,7 +2,6 @@ import type { ServerResponse } from 'node:http';
 import type { Engine } from '../../engine.ts';
 import { noContainers, type ContainersUsingImage, type ImageContext } from '../../image/context.ts';
 import { goJson } from '../../image/config.ts';
-import { imageDiskUsage } from '../../image/disk-usage.ts';
 import { imageHistory } from '../../image/history.ts';
 import { inspectImage } from '../../image/inspect.ts';
 import { listImages } from '../../image/list.ts';
@@ -18,8 +17,8 @@ export interface ImageRouteDeps {
 }
 
 /**
- * Image listing and management: `docker images`, `image inspect`, `history`, `tag`, `rmi`, `image prune`
- * and `system df`. Image names go in the path unescaped and may hold `/` and `:`, hence greedy captures.
+ * Image listing and management: `docker images`, `image inspect`, `history`, `tag`, `rmi` and `image prune`
+ * (`system df` is in system-events.ts). Image names go in the path unescaped and may hold `/` and `:`, hence greedy captures.
  */
 export function imageRoutes(router: Router, engine: Engine, deps: ImageRouteDeps = {}): void {
   const ctx: ImageContext = { store: engine.store, ns: engine.ns, containersUsingImage: deps.containersUsingImage ?? noContainers };
@@ -42,11 +41,6 @@ export function imageRoutes(router: Router, engine: Engine, deps: ImageRouteDeps
   });
   router.on('DELETE', /^\/images\/(.+)$/, async ({ res, params, query }) => {
     sendGoJson(res, 200, await removeImage(ctx, params[0]!, { force: query.bool('force'), prune: !query.bool('noprune') }));
-  });
-  router.on('GET', '/system/df', async ({ res }) => {
-    const images = await imageDiskUsage(ctx);
-    // Containers, volumes and the build cache join here as those services arrive.
-    sendGoJson(res, 200, { ...images, Containers: [], Volumes: [], BuildCache: null, BuilderSize: 0 });
   });
 }
 
