@@ -8,3 +8,4 @@ export { ensureCatalog } from './catalog/build.ts';
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive/limits.ts';
 export { serveEngineApi, engineRouter } from './api/index.ts';
 export { EngineError, type ErrorCode } from './errors.ts';
+export { startHub, pullImage, pushImage, type Hub, type HubSettings } from './registry/index.ts';

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { Engine, Store, serveEngineApi } from '../runtime/index.ts';
+import { Engine, Store, serveEngineApi, startHub } from '../runtime/index.ts';
 import { buildConfig, ConfigError, type Config } from './config.ts';
 import { ensureHost } from './setup/setup.ts';
 import { lockStateDir } from './state-lock.ts';
@@ -32,6 +32,8 @@ async function main(): Promise<void> {
     allowedBindRoots: [...config.allowedBindRoots],
     limits: { diskQuotaBytes: config.diskQuotaBytes },
   });
+  const hub = await startHub(store, engine.catalog, { port: config.hubPort, selfRegister: config.hubSelfRegister, stateDir: config.stateDir });
+  log(`registry hub listening on http://${hub.address}`);
   const api = await serveEngineApi(engine, config.engineSocket);
   log(`engine listening on unix://${config.engineSocket}`);
   const servers: Array<http.Server> = [api];
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     for (const s of servers) s.close();
+    await hub.close();
     await engine.close();
     await unlock();
     process.exit(0);

@@ -25,10 +25,14 @@ export interface Config {
   skipSetup: boolean;
   /** Caps on every archive the engine reads from a learner (load, import, layers). */
   archiveLimits: ArchiveLimits;
+  /** Loopback port of the embedded registry hub (0: any free port, printed at start). */
+  hubPort: number;
+  /** Whether a new username registers itself on its first `docker login` to the hub. */
+  hubSelfRegister: boolean;
 }
 
 const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR] [--max-archive-entries N] [--max-archive-bytes N]
-  [--disk-quota BYTES] [--allow-bind DIR]... [--skip-setup]`;
+  [--disk-quota BYTES] [--allow-bind DIR]... [--skip-setup] [--hub-port N] [--hub-no-self-register]`;
 
 export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<Config> {
   const { values, positionals } = parseArgs({
@@ -47,6 +51,8 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       'disk-quota': { type: 'string' },
       'allow-bind': { type: 'string', multiple: true },
       'skip-setup': { type: 'boolean' },
+      'hub-port': { type: 'string' },
+      'hub-no-self-register': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -73,6 +79,8 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
     diskQuotaBytes: byteSize('disk-quota', values['disk-quota'] ?? env.LAYERLAB_DISK_QUOTA, 4 * 1024 ** 3),
     allowedBindRoots: (values['allow-bind'] ?? []).map((d) => path.resolve(d)),
     skipSetup: values['skip-setup'] ?? false,
+    hubPort: portNumber('hub-port', values['hub-port'] ?? env.LAYERLAB_HUB_PORT ?? '0'),
+    hubSelfRegister: !(values['hub-no-self-register'] ?? env.LAYERLAB_HUB_SELF_REGISTER === '0'),
   });
 }
 
@@ -83,6 +91,12 @@ function byteSize(name: string, text: string | undefined, fallback: number): num
   if (!m) throw new ConfigError(`invalid --${name}: ${text}`);
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Number(m[1]) * unit;
+}
+
+function portNumber(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`invalid --${name}: ${text}`);
+  return n;
 }
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {

@@ -13,6 +13,7 @@ import { networkRoutes } from './routes/networks.ts';
 import { systemEventRoutes } from './routes/system-events.ts';
 import { volumeRoutes } from './routes/volumes.ts';
 import { imageArchiveRoutes } from './routes/image-archive.ts';
+import { registryRoutes } from './routes/registry.ts';
 import { systemRoutes } from './routes/system.ts';
 import { listenOnSocket } from './server.ts';
 
@@ -26,6 +27,7 @@ export function engineRouter(engine: Engine): Router {
   containerFsRoutes(router, engine);
   imageArchiveRoutes(router, engine);
   imageRoutes(router, engine, { containersUsingImage: containersUsingImage(engine.containers) });
+  registryRoutes(router, engine);
   const execs = new ExecRegistry(engine.containers);
   containerRoutes(router, engine, execs);
   containerStreamRoutes(router, engine);

@@ -10,8 +10,11 @@ import { BlobStore } from './blob-store.ts';
 import { LayerStore, type LayerRecord } from './layer-store.ts';
 import { Namespace } from './namespace.ts';
 
-/** Something outside the image store that keeps layers alive (containers, running builds). */
-export type RootProvider = () => { images?: Iterable<Digest>; layers?: Iterable<Digest> };
+/**
+ * Something outside the image store that keeps content alive: images and layers (containers, running builds)
+ * or raw blobs (the embedded registry's manifests and layers).
+ */
+export type RootProvider = () => { images?: Iterable<Digest>; layers?: Iterable<Digest>; blobs?: Iterable<Digest> };
 
 export interface GcResult {
   deletedImages: Digest[];
@@ -146,6 +149,7 @@ export class Store {
         const r = provider();
         for (const id of r.images ?? []) liveImages.add(id);
         for (const id of r.layers ?? []) liveLayers.add(id);
+        for (const b of r.blobs ?? []) liveBlobs.add(b);
       }
       for (const id of liveImages) {
         liveBlobs.add(id);

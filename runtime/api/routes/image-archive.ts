@@ -5,14 +5,15 @@ import type { Engine } from '../../engine.ts';
 import { invalid } from '../../errors.ts';
 import { importImage } from '../../image/import.ts';
 import { loadImages } from '../../image/load.ts';
-import { pullFromCatalog } from '../../image/pull-catalog.ts';
 import { saveImages } from '../../image/save.ts';
+import { decodeRegistryAuth } from '../../registry/client/credentials.ts';
+import { pullImage } from '../../registry/client/pull.ts';
 import { JsonStream } from '../http.ts';
 import type { Query } from '../query.ts';
 import type { RequestContext, Router } from '../router.ts';
 import { errorMessage, progressMessage } from './json-progress.ts';
 
-/** Images in and out as archives: `docker save`, `load`, `import`, and `pull` (served from the catalog). */
+/** Images in and out: `docker save`, `load`, `import`, and `pull` (from the embedded hub or any registry). */
 export function imageArchiveRoutes(router: Router, engine: Engine): void {
   router.on('GET', '/images/get', (ctx) => save(ctx, engine, ctx.query.all('names')));
   router.on('GET', /^\/images\/(.+)\/get$/, (ctx) => save(ctx, engine, [ctx.params[0]!]));
@@ -64,11 +65,17 @@ async function importFrom({ req, res, query }: RequestContext, engine: Engine): 
   }
 }
 
-async function pull({ res, query }: RequestContext, engine: Engine): Promise<void> {
+async function pull({ req, res, query }: RequestContext, engine: Engine): Promise<void> {
   const image = required(query, 'fromImage');
+  const tag = query.string('tag');
+  const auth = req.headers['x-registry-auth'];
   const stream = new JsonStream(res);
   try {
-    await pullFromCatalog(engine.store, engine.ns, engine.catalog, image, query.string('tag'), (e) => stream.write(e.id === undefined ? { status: e.status } : { status: e.status, id: e.id }));
+    await pullImage(engine, image, {
+      ...(tag ? { tag } : {}),
+      credentials: decodeRegistryAuth(Array.isArray(auth) ? auth[0] : auth),
+      onProgress: (m) => stream.write(m),
+    });
     stream.end();
   } catch (err) {
     stream.fail(err);

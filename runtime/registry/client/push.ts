@@ -1,0 +1,117 @@
+import { notFound } from '../../errors.ts';
+import { canonicalString, familiarName, parseReference, repositoryOf, type Reference } from '../../image/reference.ts';
+import type { LayerRecord } from '../../store/layer-store.ts';
+import type { Namespace } from '../../store/namespace.ts';
+import type { Store } from '../../store/store.ts';
+import { chainIds, shortId, sha256, type Digest } from '../../util/digest.ts';
+import { DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST } from '../distribution.ts';
+import { ensureBlob } from './blob-upload.ts';
+import type { Credentials } from './credentials.ts';
+import { resolveEndpoint } from './endpoint.ts';
+import type { ProgressMessage } from './pull.ts';
+import { RegistrySession } from './session.ts';
+
+export interface PushOptions {
+  /** Tag to push; absent pushes every local tag of the repository. */
+  tag?: string;
+  credentials?: Credentials;
+  onProgress?: (m: ProgressMessage) => void;
+}
+
+const OUTCOME_TEXT = { exists: 'Layer already exists', pushed: 'Pushed' } as const;
+
+/**
+ * `docker push`: upload an image's layers and config to its registry (HEAD checks first, cross-repository
+ * mounts from other repositories of the same registry that hold the layer), then PUT a Docker v2 schema 2
+ * manifest and print moby's `<tag>: digest: … size: …` line. The manifest goes last, so a failed push
+ * never makes a tag visible.
+ */
+export async function pushImage(engine: { store: Store; ns: Namespace }, image: string, opts: PushOptions = {}): Promise<void> {
+  const base = parseReference(image);
+  const emit = opts.onProgress ?? (() => undefined);
+  const tags = opts.tag ? [opts.tag] : base.tag ? [base.tag] : localTags(engine.ns, base);
+  if (tags.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(base)}`);
+  const session = new RegistrySession(resolveEndpoint(engine.store, base.domain), opts.credentials);
+  emit({ status: `The push refers to repository [${repositoryOf(base)}]` });
+  for (const tag of tags) {
+    const ref = { domain: base.domain, path: base.path, tag };
+    const id = engine.ns.lookupTag(canonicalString(ref));
+    if (!id) throw notFound(`An image does not exist locally with the tag: ${familiarName(base)}${opts.tag || base.tag ? `:${tag}` : ''}`);
+    await pushOne(engine, session, ref, id, emit);
+  }
+}
+
+function localTags(ns: Namespace, ref: Reference): string[] {
+  const prefix = `${repositoryOf(ref)}:`;
+  return Object.keys(ns.snapshot().tags)
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length))
+    .sort();
+}
+
+async function pushOne(engine: { store: Store; ns: Namespace }, session: RegistrySession, ref: Reference & { tag: string }, id: Digest, emit: (m: ProgressMessage) => void): Promise<void> {
+  const { store } = engine;
+  await store.gcLock.shared(async () => {
+    const layers = await store.imageLayers(id);
+    const top = [...layers].reverse();
+    for (const l of top) emit({ status: 'Preparing', progressDetail: {}, id: shortId(l.diffId) });
+    for (const l of top) {
+      const short = shortId(l.diffId);
+      const result = await ensureBlob(session, ref.path, { digest: l.blob.digest, size: l.blob.size, file: store.blobs.path(l.blob.digest) }, {
+        mountFrom: await mountCandidates(engine, ref, l),
+        onBytes: (current) => emit({ status: 'Pushing', progressDetail: { current, total: l.blob.size }, id: short }),
+      });
+      emit({ status: result.outcome === 'mounted' ? `Mounted from ${result.from}` : OUTCOME_TEXT[result.outcome], progressDetail: {}, id: short });
+    }
+    const configSize = await store.blobs.size(id);
+    await ensureBlob(session, ref.path, { digest: id, size: configSize, file: store.blobs.path(id) });
+    const manifest = Buffer.from(JSON.stringify(manifestOf(id, configSize, layers), null, 3));
+    const res = await session.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, {
+      scope: [`repository:${ref.path}:push,pull`],
+      headers: { 'Content-Type': DOCKER_MANIFEST },
+      body: manifest,
+    });
+    const digest = (res.headers.get('docker-content-digest') as Digest | null) ?? sha256(manifest);
+    await engine.ns.update((draft) => {
+      draft.digests[canonicalString({ domain: ref.domain, path: ref.path, digest })] = id;
+    });
+    emit({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
+    emit({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifest.length } });
+  });
+}
+
+/** A Docker v2 schema 2 manifest over the stored blobs (layers base first). */
+function manifestOf(configId: Digest, configSize: number, layers: LayerRecord[]) {
+  return {
+    schemaVersion: 2,
+    mediaType: DOCKER_MANIFEST,
+    config: { mediaType: DOCKER_CONFIG, size: configSize, digest: configId },
+    layers: layers.map((l) => ({
+      mediaType: l.blob.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip' ? DOCKER_LAYER : l.blob.mediaType,
+      size: l.blob.size,
+      digest: l.blob.digest,
+    })),
+  };
+}
+
+/**
+ * Other repositories of the same registry this namespace knows to hold the layer (the image it was
+ * pulled as or built from): the registry can link the blob instead of receiving it again.
+ */
+async function mountCandidates(engine: { store: Store; ns: Namespace }, ref: Reference, layer: LayerRecord): Promise<string[]> {
+  const snapshot = engine.ns.snapshot();
+  const candidates = new Set<string>();
+  for (const [key, imageId] of [...Object.entries(snapshot.tags), ...Object.entries(snapshot.digests)]) {
+    if (candidates.size >= 3) break;
+    let other: Reference;
+    try {
+      other = parseReference(key);
+    } catch {
+      continue;
+    }
+    if (other.domain !== ref.domain || other.path === ref.path || candidates.has(other.path)) continue;
+    const config = await engine.store.imageConfig(imageId).catch(() => undefined);
+    if (config && chainIds(config.rootfs.diff_ids).includes(layer.chainId)) candidates.add(other.path);
+  }
+  return [...candidates];
+}
