@@ -40,7 +40,7 @@ describe('classic cache rules through the real CLI, with explained decisions', (
 
   afterAll(async () => {
     await engine?.stop();
-    await fs.rm(work, { recursive: true, force: true });
+    if (work) await fs.rm(work, { recursive: true, force: true });
   });
 
   it.each(SCENARIOS.map((s) => [s.name, s.expected]))('%s gives the pattern %s', (name, expected) => {

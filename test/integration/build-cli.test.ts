@@ -58,7 +58,7 @@ describe('docker build through the real CLI', () => {
 
   afterAll(async () => {
     await engine?.stop();
-    await fs.rm(work, { recursive: true, force: true });
+    if (work) await fs.rm(work, { recursive: true, force: true });
   });
 
   it.each([

@@ -4,6 +4,7 @@ import tarStream from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { readSafeTar } from '../../runtime/archive/tar-reader.ts';
 import { completeTarEnd } from '../../runtime/builder/context/complete-tar.ts';
+import { clampName } from '../../runtime/builder/exec/clamp-tar.ts';
 
 async function tarOf(files: Record<string, string>): Promise<Buffer> {
   const pack = tarStream.pack();
@@ -41,5 +42,18 @@ describe('completeTarEnd: the docker CLI sends `-f` contexts without the tar end
     const full = await tarOf({ a: 'x'.repeat(1000), b: 'y' });
     await expect(names(full.subarray(0, 512 + 700))).rejects.toThrow(/Unexpected end of data/);
     await expect(names(full.subarray(0, 1536 + 100))).rejects.toThrow(/Unexpected end of data/);
+  });
+});
+
+describe('clampName: ADD archives extract as if chrooted at the destination (Docker 20.10)', () => {
+  it.each([
+    ['../../escape', 'escape'],
+    ['a/../../../b/f', 'b/f'],
+    ['/etc/passwd', 'etc/passwd'],
+    ['./dir/', 'dir/'],
+    ['../', './'],
+    ['plain', 'plain'],
+  ])('%s → %s', (name, clamped) => {
+    expect(clampName(name)).toBe(clamped);
   });
 });

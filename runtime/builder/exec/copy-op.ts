@@ -4,6 +4,7 @@ import path from 'node:path';
 import { applyLayer } from '../../archive/apply-layer.ts';
 import type { ArchiveLimits } from '../../archive/limits.ts';
 import { openMaybeGzip } from '../../archive/tar-reader.ts';
+import { clampArchiveNames } from './clamp-tar.ts';
 import { resolveInRoot } from '../context/scoped-path.ts';
 import type { CopySource } from '../context/sources.ts';
 import { UpperDir, type Identity } from './upper-dir.ts';
@@ -93,7 +94,7 @@ function validTarHeader(block: Buffer): boolean {
 async function extractArchive(upper: UpperDir, file: string, destRel: string, req: CopyRequest): Promise<void> {
   const scratch = await mkdtemp(path.join(req.scratchDir, 'add-'));
   try {
-    await applyLayer(createReadStream(file), scratch, { limits: req.limits, label: 'ADD archive' });
+    await applyLayer(clampArchiveNames(createReadStream(file)), scratch, { limits: req.limits, label: 'ADD archive' });
     await upper.ensureDir(destRel, null);
     await copyTree(upper, scratch, destRel, null);
   } finally {
