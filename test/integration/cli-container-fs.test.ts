@@ -1,0 +1,142 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngine, type TestEngine } from '../helpers/engine.ts';
+
+/** docker cp, diff, commit, export, top and stats through Debian's docker 20.10 CLI, on real runc. */
+describe('container files and processes through the CLI', () => {
+  let engine: TestEngine;
+  let work: string;
+
+  beforeAll(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'layerlab-cfs-'));
+    engine = await startEngine('cli-container-fs');
+    ok(['run', '-d', '--name', 'box', 'busybox', 'sh', '-c', 'mkdir -p /data/sub && echo hello > /data/f.txt && echo deep > /data/sub/g && sleep 600']);
+  });
+
+  afterAll(async () => {
+    engine?.docker(['rm', '-f', 'box', 'racer', 'changed', 'fromcommit']);
+    await engine?.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  });
+
+  function ok(args: string[]): string {
+    const r = engine.docker(args);
+    expect(r.stderr, `docker ${args.join(' ')}`).toBe('');
+    expect(r.code).toBe(0);
+    return r.stdout;
+  }
+
+  it('copies a file and a directory out of a running container', () => {
+    ok(['cp', 'box:/data/f.txt', path.join(work, 'f.txt')]);
+    expect(readFileSync(path.join(work, 'f.txt'), 'utf8')).toBe('hello\n');
+    ok(['cp', 'box:/data', path.join(work, 'data')]);
+    expect(readFileSync(path.join(work, 'data/sub/g'), 'utf8')).toBe('deep\n');
+    const tar = spawnSync('tar', ['-tf', '-'], { input: engine.docker(['cp', 'box:/data/f.txt', '-']).stdout, encoding: 'utf8' });
+    expect(tar.stdout).toBe('f.txt\n');
+  });
+
+  it('copies a file and a directory into a container, and renames on the way', () => {
+    writeFileSync(path.join(work, 'in.txt'), 'to the container\n');
+    mkdirSync(path.join(work, 'indir/nested'), { recursive: true });
+    writeFileSync(path.join(work, 'indir/nested/x'), 'x\n');
+    ok(['cp', path.join(work, 'in.txt'), 'box:/tmp/']);
+    ok(['cp', path.join(work, 'in.txt'), 'box:/tmp/renamed.txt']);
+    ok(['cp', path.join(work, 'indir'), 'box:/tmp/']);
+    expect(ok(['exec', 'box', 'cat', '/tmp/in.txt', '/tmp/renamed.txt', '/tmp/indir/nested/x'])).toBe('to the container\nto the container\nx\n');
+    expect(ok(['exec', 'box', 'stat', '-c', '%u:%g', '/tmp/in.txt'])).toBe('0:0\n');
+  });
+
+  it('reports a missing path as Docker does', () => {
+    const out = engine.docker(['cp', 'box:/nonexist', work]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toBe('Error: No such container:path: box:/nonexist\n');
+    const into = engine.docker(['cp', path.join(work, 'in.txt'), 'box:/nonexist/dir/']);
+    expect(into.code).toBe(1);
+    // The CLI's own text when the HEAD of a destination directory is a 404.
+    expect(into.stderr).toBe('no such directory\n');
+  });
+
+  it('never reads or writes outside the container while it swaps a path component for a symlink to /', () => {
+    const sentinelDir = mkdtempSync(path.join(os.tmpdir(), 'layerlab-sentinel-'));
+    const sentinel = path.join(sentinelDir, 'secret');
+    writeFileSync(sentinel, 'HOST SECRET\n');
+    // The container flips /swap between a real directory (holding a decoy at the sentinel's path) and a link
+    // to /: a copy that followed the link on the host would read or write the host's sentinel directory.
+    const script = `while true; do rm -rf /swap; mkdir -p /swap${sentinelDir}; echo decoy > /swap${sentinel}; rm -rf /swap; ln -s / /swap; done`;
+    ok(['run', '-d', '--name', 'racer', 'busybox', 'sh', '-c', script]);
+    writeFileSync(path.join(work, 'evil'), 'WRITTEN BY CP\n');
+    const deadline = Date.now() + 8000;
+    let copiedOut = 0;
+    while (Date.now() < deadline) {
+      const out = engine.docker(['cp', `racer:/swap${sentinel}`, '-']);
+      if (out.code === 0) {
+        copiedOut++;
+        expect(out.stdout).not.toContain('HOST SECRET');
+      }
+      engine.docker(['cp', path.join(work, 'evil'), `racer:/swap${sentinelDir}/`]);
+      const dirOut = engine.docker(['cp', 'racer:/swap/', '-']);
+      expect(dirOut.stdout).not.toContain('HOST SECRET');
+    }
+    expect(readFileSync(sentinel, 'utf8')).toBe('HOST SECRET\n');
+    expect(existsSync(path.join(sentinelDir, 'evil'))).toBe(false);
+    // The race was real: some copies found the decoy through the directory.
+    expect(copiedOut).toBeGreaterThan(0);
+    ok(['rm', '-f', 'racer']);
+    rmSync(sentinelDir);
+  }, 60_000);
+
+  it('shows changes against the image with docker diff, without the init layer', () => {
+    ok(['run', '--name', 'changed', 'busybox', 'sh', '-c', 'echo new > /newfile; echo more >> /etc/passwd; rm /bin/ls; mkdir -p /tmp/x/y; touch /tmp/x/y/z']);
+    const lines = ok(['diff', 'changed']).trim().split('\n').sort();
+    expect(lines).toEqual(['A /newfile', 'A /tmp/x', 'A /tmp/x/y', 'A /tmp/x/y/z', 'C /bin', 'C /etc', 'C /etc/passwd', 'C /tmp', 'D /bin/ls'].sort());
+  });
+
+  it('commits a container into an image that runs, with -c, -m and -a', () => {
+    const id = ok(['commit', '-m', 'my change', '-a', 'learner', '-c', 'ENV COMMITTED=yes', '-c', 'CMD ["cat", "/newfile"]', 'changed', 'committed:v1']).trim();
+    expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(ok(['run', '--rm', 'committed:v1'])).toBe('new\n');
+    expect(ok(['run', '--rm', 'committed:v1', 'sh', '-c', 'echo $COMMITTED; ls /bin/ls 2>&1 || true'])).toMatch(/^yes\n.*No such file/s);
+    const history = ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', 'committed:v1']).split('\n')[0];
+    expect(history).toBe('sh -c echo new > /newfile; echo more >> /etc/passwd; rm /bin/ls; mkdir -p /tmp/x/y; touch /tmp/x/y/z|my change');
+    expect(ok(['inspect', '-f', '{{.Author}} {{.Comment}}', 'committed:v1'])).toBe('learner my change\n');
+  });
+
+  it('exports the merged filesystem', () => {
+    const tarFile = path.join(work, 'export.tar');
+    const r = engine.docker(['export', '-o', tarFile, 'changed']);
+    expect(r.code).toBe(0);
+    const names = spawnSync('tar', ['-tf', tarFile], { encoding: 'utf8' }).stdout.split('\n');
+    expect(names).toContain('newfile');
+    expect(names).toContain('.dockerenv');
+    expect(names).toContain('bin/');
+    expect(names).not.toContain('bin/ls');
+    const content = spawnSync('tar', ['-xOf', tarFile, 'newfile'], { encoding: 'utf8' }).stdout;
+    expect(content).toBe('new\n');
+  });
+
+  it('lists the container\'s processes with docker top, using the host\'s ps', () => {
+    const out = ok(['top', 'box']);
+    expect(out.split('\n')[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
+    expect(out).toContain('sleep 600');
+    expect(out).not.toContain('vitest');
+    const custom = ok(['top', 'box', '-o', 'pid,comm']);
+    expect(custom).toMatch(/^PID\s+COMMAND\n/);
+    expect(custom).toMatch(/\bsleep\b/);
+  });
+
+  it('prints one stats row within the CLI\'s budget', () => {
+    const started = Date.now();
+    const out = ok(['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}} {{.PIDs}}', 'box']);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(out).toMatch(/^box [\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB \d+\n$/);
+    const all = ok(['stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}}']);
+    expect(all).toMatch(/^box [\d.]+%\n$/);
+  });
+});
+
+function rmSync(dir: string): void {
+  spawnSync('rm', ['-rf', dir]);
+}
