@@ -88,11 +88,10 @@ describe('docker build through the real CLI', () => {
     ]);
     const cmd = engine.docker(['inspect', '--format', '{{json .Config.Cmd}} {{.Config.WorkingDir}}', 'demo:v20']);
     expect(cmd.stdout.trim()).toBe('["cat","/app/b.txt"] /app');
-    // The container routes are not in this engine yet, so the image is run by the runtime through a RUN step.
-    await writeContext(path.join(work, 'use'), { Dockerfile: 'FROM demo:v20\nRUN cat /app/b.txt && echo "$GREETING from $(pwd)"\n' });
-    const use = engine.docker(['build', path.join(work, 'use')]);
-    expect(use.code, use.stderr).toBe(0);
-    expect(use.stdout).toContain('\nfrom the context\nhello from /app\n');
+    const run = engine.docker(['run', '--rm', 'demo:v20']);
+    expect(run, run.stderr).toMatchObject({ code: 0, stdout: 'from the context\n' });
+    const env = engine.docker(['run', '--rm', 'demo:v20', 'sh', '-c', 'echo "$GREETING from $(pwd)"']);
+    expect(env.stdout).toBe('hello from /app\n');
     const all = engine.docker(['images', '-a', '--format', '{{.Repository}}']);
     expect(all.stdout.split('\n').filter((l) => l === '<none>').length).toBeGreaterThanOrEqual(8);
   });
@@ -109,9 +108,23 @@ describe('docker build through the real CLI', () => {
     const after = (await containersOnDisk(engine.stateDir)).filter((c) => !before.includes(c));
     expect(after).toHaveLength(1);
     expect(after[0]!.startsWith(id!)).toBe(true);
+    const ps = engine.docker(['ps', '-a', '--format', '{{.ID}} {{.Status}} {{.Command}}']);
+    expect(ps.stdout).toMatch(new RegExp(`^${id} Exited \\(3\\) .* "/bin/sh -c 'echo a`, 'm'));
     const forced = engine.docker(['build', '--force-rm', path.join(work, 'fail')]);
     expect(forced.code).toBe(3);
     expect((await containersOnDisk(engine.stateDir)).filter((c) => !before.includes(c))).toHaveLength(1);
+  });
+
+  it('RUN has no network unless the build asks for one, and runs within the requested memory limit', async () => {
+    await writeContext(path.join(work, 'net'), { Dockerfile: 'FROM busybox\nRUN cat /proc/net/dev | cut -d: -f1 | tail -n +3 | sort | tr -d " " | tr "\\n" " "; cat /sys/fs/cgroup/memory/memory.limit_in_bytes\n' });
+    const none = engine.docker(['build', '--label', 'lesson=net', path.join(work, 'net')]);
+    expect(none.code, none.stderr).toBe(0);
+    // The engine's default memory limit applies to build containers as to any other (cgroup v1 here).
+    expect(none.stdout).toContain('\nlo 536870912\n');
+    const bridge = engine.docker(['build', '--no-cache', '--network', 'bridge', '--memory', '64m', path.join(work, 'net')]);
+    expect(bridge.code, bridge.stderr).toBe(0);
+    expect(bridge.stdout).toContain('\nlo eth0 67108864\n');
+    expect(none.stdout).toContain('Step 3/3 : LABEL lesson=net\n');
   });
 
   it('-q prints only the image ID; a quiet failure still shows the output and the error', async () => {
