@@ -95,7 +95,7 @@ async function route(hub: HubContext, req: http.IncomingMessage, res: http.Serve
   if (!m) throw new RegistryError('UNSUPPORTED', null, `no such endpoint: ${req.method} ${p.slice(0, 200)}`, 404);
   const name = m[1]!;
   if (!isRepositoryName(name)) throw new RegistryError('NAME_INVALID', { name: name.slice(0, 300) });
-  const action = actionFor(req.method ?? 'GET');
+  const action = actionFor(req.method ?? 'GET', m[2]!);
   if (!authorize(hub, req, { type: 'repository', name, action })) {
     return challenge(hub, { res }, `repository:${name}:${action === 'pull' ? 'pull' : `${action},pull`}`);
   }

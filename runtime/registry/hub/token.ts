@@ -23,10 +23,10 @@ export async function tokenRoute(hub: HubContext, req: IncomingMessage, url: URL
   sendJson(res, 200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString() });
 }
 
-/** The action a registry request needs on its repository. */
-export function actionFor(method: string): string {
+/** The action a registry request needs on its repository (cancelling an upload is part of pushing). */
+export function actionFor(method: string, rest: string): string {
   if (method === 'GET' || method === 'HEAD') return 'pull';
-  return method === 'DELETE' ? 'delete' : 'push';
+  return method === 'DELETE' && !rest.startsWith('blobs/uploads/') ? 'delete' : 'push';
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { Transform } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../../errors.ts';
 import type { BlobStore } from '../../store/blob-store.ts';
@@ -71,9 +71,13 @@ export class Uploads {
           else done(null, chunk);
         },
       });
+      // Through a PassThrough: a failed pipeline must not destroy the request, whose socket carries our answer.
+      const source = new PassThrough();
+      body.pipe(source);
       try {
-        await pipeline(body, meter, createWriteStream(session.file, { flags: 'a' }));
+        await pipeline(source, meter, createWriteStream(session.file, { flags: 'a' }));
       } catch (err) {
+        body.unpipe(source);
         // A failed chunk poisons the session: partial bytes of it may be in the file.
         await this.drop(uuid);
         throw err;
