@@ -124,6 +124,7 @@ describe('docker build through the real CLI', () => {
     const bridge = engine.docker(['build', '--no-cache', '--network', 'bridge', '--memory', '64m', path.join(work, 'net')]);
     expect(bridge.code, bridge.stderr).toBe(0);
     expect(bridge.stdout).toContain('\nlo eth0 67108864\n');
+    expect(none.stdout).toContain('Step 2/3 : RUN ');
     expect(none.stdout).toContain('Step 3/3 : LABEL lesson=net\n');
   });
 

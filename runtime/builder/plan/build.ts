@@ -34,7 +34,8 @@ export async function runBuild(deps: BuildDeps, options: BuildOptions): Promise<
     const stages = selectStages(parsed, options);
     const previous = await deps.log.latest(subject);
     const run: CacheRun = { previous: new Map((previous?.steps ?? []).map((s) => [positionKey(s.stage, s.index), s])), hadPreviousBuild: !!previous, steps: record.steps };
-    const total = parsed.metaArgs.length + stages.reduce((n, s) => n + 1 + s.commands.length, 0);
+    // `--label` steps are appended to the last stage and counted (Docker 20.10: `Step 4/4 : LABEL k=v`).
+    const total = parsed.metaArgs.length + stages.reduce((n, s) => n + 1 + s.commands.length, 0) + Object.keys(options.labels).length;
     emit({ type: 'build-start', buildId, total, tags: tags.map(familiarString), time: now() });
     if (parsed.warnings.length > 0) emit({ type: 'warning', stream: 'stderr', text: `${parsed.warnings.join('\n')}\n` });
     const image = await dispatchAll({ deps, options, buildId, emit, parsed, stages, total, run });
