@@ -80,7 +80,8 @@ async function pullOne(engine: { store: Store; ns: Namespace }, session: Registr
     if (layers.length !== config.rootfs.diff_ids.length) throw invalid(`${familiarString(ref)}: the manifest has ${layers.length} layers but the image config ${config.rootfs.diff_ids.length}`);
     await fetchLayers(store, session, ref.path, layers, chainIds(config.rootfs.diff_ids), config.rootfs.diff_ids, emit);
     const id = await store.putImageConfig(configBytes);
-    const upToDate = ref.tag !== undefined && ns.lookupTag(canonicalString(ref)) === id;
+    const named = ref.tag !== undefined ? ns.lookupTag(canonicalString(ref)) : ns.lookupDigest(canonicalString({ domain: ref.domain, path: ref.path, digest: fetched.digest }));
+    const upToDate = named === id;
     await nameImage(ns, ref, id, fetched.digest);
     emit({ status: `Digest: ${fetched.digest}` });
     return { id, upToDate };
