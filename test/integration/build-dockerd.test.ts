@@ -54,8 +54,10 @@ describe.skipIf(!dockerd)('the same builds on layerlab and on a real dockerd (cl
     real.docker(['rmi', tag]);
   }, 240_000);
 
-  it('hostile inputs read the same: a failing RUN, a symlink out of the context, ../ in COPY, ADD of a climbing tar (extracted inside)', async () => {
-    const cases: Array<{ name: string; files: Record<string, string>; setup?: (dir: string) => Promise<void> }> = [
+  it('plain and hostile builds read the same: labels, WORKDIR/COPY/RUN, a failing RUN, a symlink out of the context, ../ in COPY, ADD of a climbing tar (extracted inside)', async () => {
+    const cases: Array<{ name: string; files: Record<string, string>; setup?: (dir: string) => Promise<void>; flags?: string[] }> = [
+      { name: 'labels', files: { Dockerfile: 'FROM busybox\nENV A=1\n' }, flags: ['--label', 'lesson=one', '--label', 'b=$HOME x'] },
+      { name: 'workdir-copy-run', files: { Dockerfile: 'FROM busybox\nWORKDIR /app\nCOPY . .\nRUN stat -c "%n %s %a %u:%g" * && pwd\nCMD ["sh"]\n', 'a.txt': 'a\n' } },
       { name: 'run', files: { Dockerfile: 'FROM busybox\nRUN echo bad >&2 && exit 3\n' } },
       { name: 'link', files: { Dockerfile: 'FROM busybox\nCOPY link /x\n' }, setup: (d) => fs.symlink('/etc/hostname', path.join(d, 'link')) },
       { name: 'dotdot', files: { Dockerfile: 'FROM busybox\nCOPY ../../etc/passwd /x\n' } },
@@ -65,7 +67,7 @@ describe.skipIf(!dockerd)('the same builds on layerlab and on a real dockerd (cl
       const dir = path.join(work, `fail-${c.name}`);
       await writeContext(dir, c.files);
       await c.setup?.(dir);
-      const [ours, theirs] = (await both(async (docker) => docker(['build', dir]))) as DockerResult[];
+      const [ours, theirs] = (await both(async (docker) => docker(['build', ...(c.flags ?? []), dir]))) as DockerResult[];
       expect({ case: c.name, code: ours!.code, stderr: ours!.stderr }).toEqual({ case: c.name, code: theirs!.code, stderr: theirs!.stderr });
       expect(normalise(ours!.stdout)).toBe(normalise(theirs!.stdout));
     }
