@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { conflict, invalid, isErrno, notFound } from '../errors.ts';
+import { release, RootFs, type Node } from '../container-fs/root-fd.ts';
 import { atomicWriteFile, readJsonIfExists } from '../util/fsx.ts';
 import { KeyedMutex } from '../util/locks.ts';
 import { volumeFilter, type VolumeFilters } from './filters.ts';
@@ -178,34 +179,34 @@ function goTime(d: Date): string {
 
 /**
  * Bytes of regular-file content under a volume's data dir. Containers write there while this runs, so the
- * walk never follows a link: lstat every entry and descend only into what lstat calls a directory, read
- * through a descriptor opened with O_NOFOLLOW|O_DIRECTORY (a directory swapped for a link is skipped).
+ * walk goes through descriptors only and never follows a link (root-fd.ts): a directory swapped for a link
+ * to the host is seen as the link it is.
  */
 export async function dirSize(dir: string): Promise<number> {
-  let total = 0;
-  let handle;
+  let rootfs: RootFs;
   try {
-    handle = await fs.opendir(dir, { bufferSize: 64 });
+    rootfs = await RootFs.open(dir);
   } catch {
     return 0;
   }
-  for await (const entry of handle) {
-    const full = path.join(dir, entry.name);
-    const st = await fs.lstat(full).catch(() => undefined);
-    if (!st) continue;
-    if (st.isFile()) total += st.size;
-    else if (st.isDirectory() && (await isRealDirectory(full))) total += await dirSize(full);
+  try {
+    return await sizeUnder(rootfs, rootfs.root);
+  } finally {
+    await rootfs.close();
   }
-  return total;
 }
 
-async function isRealDirectory(p: string): Promise<boolean> {
-  const { constants } = await import('node:fs');
-  try {
-    const h = await fs.open(p, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
-    await h.close();
-    return true;
-  } catch {
-    return false;
+async function sizeUnder(rootfs: RootFs, dir: Node): Promise<number> {
+  let total = 0;
+  for (const name of await rootfs.list(dir).catch(() => [] as string[])) {
+    const node = await rootfs.child(dir, name).catch(() => undefined);
+    if (!node) continue;
+    try {
+      if (node.stat.isFile()) total += node.stat.size;
+      else if (node.stat.isDirectory()) total += await sizeUnder(rootfs, node);
+    } finally {
+      await release(node);
+    }
   }
+  return total;
 }

@@ -117,6 +117,15 @@ describe('container files and processes through the CLI', () => {
     expect(content).toBe('new\n');
   });
 
+  it('copies in and out of a stopped container, through its overlay mounted for the copy', () => {
+    ok(['cp', 'changed:/newfile', path.join(work, 'newfile')]);
+    expect(readFileSync(path.join(work, 'newfile'), 'utf8')).toBe('new\n');
+    ok(['cp', path.join(work, 'in.txt'), 'changed:/in.txt']);
+    expect(ok(['diff', 'changed'])).toMatch(/^A \/in\.txt$/m);
+    ok(['cp', 'changed:/in.txt', path.join(work, 'back.txt')]);
+    expect(readFileSync(path.join(work, 'back.txt'), 'utf8')).toBe('to the container\n');
+  });
+
   it('lists the container\'s processes with docker top, using the host\'s ps', () => {
     const out = ok(['top', 'box']);
     expect(out.split('\n')[0]).toMatch(/^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD$/);
