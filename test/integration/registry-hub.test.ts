@@ -180,7 +180,7 @@ describe('embedded hub: distribution v2 over HTTP', () => {
   it('push only under your own name; anonymous clients only pull; bad names are NAME_INVALID', async () => {
     const bob = await bearer(['repository:alice/app:push,pull'], ['bob', 'bob-pw']);
     const denied = await fetch(`${base}/v2/alice/app/blobs/uploads/`, { method: 'POST', headers: bob });
-    expect([denied.status, await errorCode(denied)]).toEqual([403, { code: 'DENIED', message: 'requested access to the resource is denied', detail: null }]);
+    expect([denied.status, await errorCode(denied)]).toEqual([403, { code: 'DENIED', message: 'requested access to the resource is denied', detail: [{ Type: 'repository', Class: '', Name: 'alice/app', Action: 'push' }] }]);
     const anon = await bearer(['repository:library/busybox:push,pull']);
     expect((await fetch(`${base}/v2/library/busybox/blobs/uploads/`, { method: 'POST', headers: anon })).status).toBe(403);
     const noToken = await fetch(`${base}/v2/alice/app/blobs/uploads/`, { method: 'POST' });

@@ -37,7 +37,10 @@ export function authorize(hub: HubContext, req: IncomingMessage, scope?: { type:
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
   const token = bearer ? hub.auth.verify(bearer) : undefined;
   if (!token) return false;
-  if (scope && !allows(token.access, scope.type, scope.name, scope.action)) throw new RegistryError('DENIED');
+  if (scope && !allows(token.access, scope.type, scope.name, scope.action)) {
+    // A detail keeps docker's client from shortening the error to its bare code ("denied").
+    throw new RegistryError('DENIED', [{ Type: scope.type, Class: '', Name: scope.name, Action: scope.action }]);
+  }
   return true;
 }
 
