@@ -15,7 +15,7 @@ import { BuildContext } from './context/build-context.ts';
 import { completeTarEnd } from './context/complete-tar.ts';
 import type { BuildLog, BuildRecord } from './events/build-log.ts';
 import type { BuildEvent } from './events/types.ts';
-import { runcExecutor } from './exec/runc-executor.ts';
+import { clearViews, runcExecutor } from './exec/runc-executor.ts';
 import { openBuilderState } from './index.ts';
 import { runBuild } from './plan/build.ts';
 import type { BuildOptions, BuildResult } from './plan/options.ts';
@@ -28,6 +28,8 @@ export interface BuildServiceDeps {
   containers: ContainerRuntime;
   /** The engine version, shown as `docker_version` in built image configs. */
   version: string;
+  /** The engine's own directory for the builder's read-only image views (cleared when the service opens). */
+  viewDir: string;
 }
 
 /** One `docker build` request, parsed from the API query. */
@@ -58,7 +60,7 @@ export class BuildService {
   constructor(private readonly deps: BuildServiceDeps) {}
 
   private builderState(): Promise<{ cache: CacheIndex; log: BuildLog }> {
-    this.state ??= openBuilderState(this.deps.store, this.deps.ns.name);
+    this.state ??= clearViews(this.deps.viewDir).then(() => openBuilderState(this.deps.store, this.deps.ns.name));
     return this.state;
   }
 
@@ -70,7 +72,7 @@ export class BuildService {
     try {
       const context = await BuildContext.fromTar(completeTarEnd(contextTar), { dir: path.join(scratchDir, 'ctx'), limits: store.limits, ...(request.dockerfile ? { dockerfile: request.dockerfile } : {}) });
       try {
-        const executor = runcExecutor({ store, containers: this.deps.containers, scratchDir, hostConfig: request.hostConfig });
+        const executor = runcExecutor({ store, containers: this.deps.containers, viewDir: this.deps.viewDir, hostConfig: request.hostConfig });
         const options: BuildOptions = {
           tags: request.tags,
           buildArgs: request.buildArgs,

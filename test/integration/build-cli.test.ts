@@ -1,7 +1,8 @@
-import { mkdtempSync, promises as fs } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../../runtime/container/mountinfo.ts';
 import { DOCKER_20, DOCKER_28, startEngine, type TestEngine } from '../helpers/engine.ts';
 import { containersOnDisk, runningIn, writeContext } from './build-helpers.ts';
 
@@ -57,6 +58,11 @@ describe('docker build through the real CLI', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // Every read-only image view a COPY/WORKDIR step mounted was released.
+    if (engine) {
+      expect(existsSync(path.join(engine.stateDir, 'builder-views'))).toBe(true);
+      expect(await mountsUnder(path.join(engine.stateDir, 'builder-views'))).toEqual([]);
+    }
     await engine?.stop();
     if (work) await fs.rm(work, { recursive: true, force: true });
   });

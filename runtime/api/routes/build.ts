@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { encodeMessage, renderEvent, type BuildEvent } from '../../builder/index.ts';
 import { BuildService, type BuildRequest } from '../../builder/service.ts';
@@ -15,7 +16,14 @@ import type { RequestContext, Router } from '../router.ts';
  * learner-facing build records under /layerlab/, which the docker CLI never calls.
  */
 export function buildRoutes(router: Router, engine: Engine): void {
-  const service = new BuildService({ store: engine.store, ns: engine.ns, catalog: engine.catalog, containers: engine.containers, version: engine.options.version });
+  const service = new BuildService({
+    store: engine.store,
+    ns: engine.ns,
+    catalog: engine.catalog,
+    containers: engine.containers,
+    version: engine.options.version,
+    viewDir: path.join(engine.options.stateDir, 'builder-views'),
+  });
   router.on('POST', '/build', (ctx) => build(ctx, service));
   router.on('GET', '/layerlab/builds', async ({ res }) => sendJson(res, 200, await service.builds()));
   router.on('GET', /^\/layerlab\/builds\/([^/]+)$/, async ({ res, params }) => {

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { isMountPoint, unmount } from '../../container/mountinfo.ts';
+import { isMountPoint, mountsUnder, unmount } from '../../container/mountinfo.ts';
 import type { ContainerRuntime } from '../../container/runtime.ts';
 import { runIn } from '../../container/tool.ts';
 import type { HostConfig } from '../../container/types.ts';
@@ -14,8 +14,11 @@ import type { Executor, RootfsView, RunOutcome, RunStep } from './executor.ts';
 export interface RuncExecutorOptions {
   store: Store;
   containers: ContainerRuntime;
-  /** Where read-only views are mounted (removed with the build's scratch space). */
-  scratchDir: string;
+  /**
+   * Where read-only views are mounted: outside the store's temp dir, which the store empties at start-up and
+   * could not while a view left by a crash is still mounted there (see clearViews).
+   */
+  viewDir: string;
   /**
    * The build's HostConfig for RUN containers: resource limits from the request and NetworkMode (`none`
    * unless the build asked for a network). The runtime's policy checks it like any other create.
@@ -86,7 +89,7 @@ function sink(onChunk: (chunk: Buffer) => void): Writable {
  * layer, because overlayfs without an upper dir needs two lowers; `FROM scratch` is that empty tree alone.
  */
 async function mountView(opts: RuncExecutorOptions, image: Digest | null): Promise<RootfsView> {
-  const dir = await fs.mkdtemp(path.join(opts.scratchDir, 'view-'));
+  const dir = await fs.mkdtemp(path.join(opts.viewDir, 'view-'));
   const empty = path.join(dir, 'empty');
   const root = path.join(dir, 'root');
   await fs.mkdir(empty, { mode: 0o755 });
@@ -107,6 +110,13 @@ async function mountView(opts: RuncExecutorOptions, image: Digest | null): Promi
     await release().catch(() => undefined);
     throw err;
   }
+}
+
+/** Unmount and remove every view under `viewDir` (left by an engine that stopped mid-build), then recreate it. */
+export async function clearViews(viewDir: string): Promise<void> {
+  for (const mount of await mountsUnder(viewDir)) await unmount(mount);
+  await fs.rm(viewDir, { recursive: true, force: true });
+  await fs.mkdir(viewDir, { recursive: true, mode: 0o700 });
 }
 
 /** Layer dirs go relative to their common parent (mount runs there) to keep the options within one page. */
