@@ -50,6 +50,7 @@ function fromApiMount(m: ApiMount, allowedRoots: readonly string[]): MountReques
     const checked = checkBind({ source: m.Source ?? '', destination, readOnly: !rw }, allowedRoots);
     return { kind: 'bind', source: checked.source, destination, rw, mode: '' };
   }
+  if (m.Type !== 'volume') throw forbidden(`--mount type=${m.Type ?? ''} is not supported in layerlab: use type=bind or type=volume`);
   if (m.Source) checkVolumeName(m.Source);
   return { kind: 'volume', ...(m.Source ? { name: m.Source } : {}), destination, rw, mode: '' };
 }
