@@ -1,0 +1,143 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addEntry } from '../../runtime/archive/tar-writer.ts';
+import { pullImage, pushImage } from '../../runtime/registry/index.ts';
+import { Hub } from '../../runtime/registry/hub/hub.ts';
+import { Store } from '../../runtime/store/store.ts';
+import type { Namespace } from '../../runtime/store/namespace.ts';
+import { sha256 } from '../../runtime/util/digest.ts';
+import { makeImage, tempStore } from '../helpers/store.ts';
+
+interface Side {
+  store: Store;
+  ns: Namespace;
+  cleanup: () => Promise<void>;
+}
+
+async function side(): Promise<Side> {
+  const { store, cleanup } = await tempStore();
+  return { store, ns: await store.namespace('default'), cleanup };
+}
+
+async function tarOf(entries: Array<{ name: string; body: string }>): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise((resolve) => pack.on('end', resolve));
+  for (const e of entries) await addEntry(pack, { name: e.name, type: 'file', mode: 0o644 }, Buffer.from(e.body));
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** The engine's registry client against the hub, in-process: verification and all-or-nothing pulls. */
+describe('registry client: push and pull with verification', () => {
+  let source: Side;
+  let hub: Hub;
+  let host: string;
+  const creds = { username: 'alice', password: 'alice-pw' };
+  const sides: Side[] = [];
+  const fresh = async () => {
+    const s = await side();
+    sides.push(s);
+    return s;
+  };
+  /** Nothing of a failed pull may be visible: no tags, no digests, no layers, no scratch files. */
+  const expectUntouched = async (s: Side) => {
+    expect(s.ns.snapshot().tags).toEqual({});
+    expect(s.ns.snapshot().digests).toEqual({});
+    expect(s.store.layers.all()).toEqual([]);
+    expect((await fs.readdir(s.store.tmpDir)).filter((f) => f.startsWith('pull-'))).toEqual([]);
+  };
+
+  /** Publish raw blobs and a manifest in alice/<repo>:v1 over HTTP, as any client could. */
+  const publish = async (repo: string, config: Buffer, layers: Buffer[]) => {
+    const t = (await (await fetch(`http://${host}/token?scope=repository:alice/${repo}:push,pull`, { headers: { Authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}` } })).json()) as { token: string };
+    const auth = { Authorization: `Bearer ${t.token}` };
+    for (const blob of [config, ...layers]) {
+      const res = await fetch(`http://${host}/v2/alice/${repo}/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', headers: auth, body: blob });
+      expect(res.status).toBe(201);
+    }
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: config.length, digest: sha256(config) },
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: l.length, digest: sha256(l) })),
+    };
+    const put = await fetch(`http://${host}/v2/alice/${repo}/manifests/v1`, { method: 'PUT', headers: { ...auth, 'Content-Type': manifest.mediaType }, body: JSON.stringify(manifest) });
+    expect(put.status).toBe(201);
+  };
+  const configFor = (diffIds: string[]) => Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } }));
+
+  beforeAll(async () => {
+    source = await side();
+    hub = await Hub.start({ store: source.store, stateDir: path.join(source.store.root, 'registry'), port: 0, selfRegister: true });
+    host = hub.address;
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+    for (const s of [source, ...sides]) await s?.cleanup();
+  });
+
+  it('pushes an image (basic credentials through the token realm) and pulls it elsewhere with the same blobs and ID', async () => {
+    const { id, layers } = await makeImage(source.store, [{ 'a.txt': 'A' }, { 'b.txt': 'B' }]);
+    await source.ns.update((d) => {
+      d.images[id] = { added: new Date().toISOString() };
+      d.tags[`${host}/alice/two:v1`] = id;
+    });
+    const pushed: string[] = [];
+    await pushImage(source, `${host}/alice/two:v1`, { credentials: creds, onProgress: (m) => pushed.push(String(m.status ?? '')) });
+    expect(pushed.filter((s) => s === 'Pushed')).toHaveLength(2);
+    expect(pushed.filter(Boolean).at(-1)).toMatch(/^v1: digest: sha256:[0-9a-f]{64} size: \d+$/);
+    const target = await fresh();
+    const messages: string[] = [];
+    const pulledId = await pullImage(target, `${host}/alice/two:v1`, { onProgress: (m) => messages.push(`${m.id ?? ''} ${String(m.status)}`) });
+    expect(pulledId).toBe(id);
+    expect(target.store.layers.all().map((l) => l.blob.digest).sort()).toEqual(layers.map((l) => l.blob.digest).sort());
+    expect(messages.filter((m) => m.endsWith('Pull complete'))).toHaveLength(2);
+    expect(messages.at(-1)).toBe(` Status: Downloaded newer image for ${host}/alice/two:v1`);
+    expect(target.ns.lookupTag(`${host}/alice/two:v1`)).toBe(id);
+    expect(Object.keys(target.ns.snapshot().digests)[0]).toMatch(new RegExp(`^${host}/alice/two@sha256:`));
+  });
+
+  it('a layer whose bytes do not match its digest fails the pull and leaves nothing', async () => {
+    const layer = gzipSync(await tarOf([{ name: 'x.txt', body: 'x' }]));
+    const config = configFor([sha256(await tarOf([{ name: 'x.txt', body: 'x' }]))]);
+    await publish('corrupt', config, [layer]);
+    // Tamper with the stored blob behind the hub's back.
+    await fs.writeFile(source.store.blobs.path(sha256(layer)), gzipSync(Buffer.from('tampered')));
+    const target = await fresh();
+    await expect(pullImage(target, `${host}/alice/corrupt:v1`)).rejects.toThrow(`filesystem layer verification failed for digest ${sha256(layer)}`);
+    await expectUntouched(target);
+  });
+
+  it('a layer that does not match the config diff ID, and a layer with ../ paths, are refused with nothing left behind', async () => {
+    const plain = await tarOf([{ name: 'y.txt', body: 'y' }]);
+    await publish('wrongdiff', configFor([sha256('something else')]), [gzipSync(plain)]);
+    const target = await fresh();
+    await expect(pullImage(target, `${host}/alice/wrongdiff:v1`)).rejects.toThrow(/does not match its diff ID/);
+    await expectUntouched(target);
+    const evil = await tarOf([{ name: '../../escape.txt', body: 'out' }]);
+    await publish('evil', configFor([sha256(evil)]), [gzipSync(evil)]);
+    await expect(pullImage(target, `${host}/alice/evil:v1`)).rejects.toThrow(/escape\.txt/);
+    await expectUntouched(target);
+  });
+
+  it('a blob past the store limit is cut off; a missing tag says so; -a pulls every tag', async () => {
+    const small = await Store.open(path.join((await fresh()).store.root, 'small'), { maxEntries: 100, maxBytes: 64 });
+    const target: Side = { store: small, ns: await small.namespace('default'), cleanup: async () => undefined };
+    const big = await tarOf([{ name: 'big.txt', body: 'z'.repeat(4096) }]);
+    await publish('big', configFor([sha256(big)]), [gzipSync(big, { level: 0 })]);
+    await expect(pullImage(target, `${host}/alice/big:v1`)).rejects.toThrow(/larger than the limit of 64 bytes/);
+    await expectUntouched(target);
+    await expect(pullImage(target, `${host}/alice/big:nosuch`)).rejects.toThrow(`manifest for ${host}/alice/big:nosuch not found: manifest unknown: manifest unknown`);
+    const all = await fresh();
+    const statuses: string[] = [];
+    await pullImage(all, `${host}/alice/two`, { onProgress: (m) => statuses.push(String(m.status)) });
+    expect(statuses.at(-1)).toBe(`Status: Downloaded newer image for ${host}/alice/two`);
+  });
+});
