@@ -7,6 +7,7 @@ describe('registry commands through the docker CLI', () => {
   let engine: TestEngine;
   let hub: string;
   let registry: RealRegistry | undefined;
+  let guarded: RealRegistry | undefined;
   const docker = (args: string[], input?: string) => engine.docker(args, input === undefined ? {} : { input });
   const login = (user: string, password: string) => docker(['login', '-u', user, '--password-stdin'], password);
   const hubTags = async (repo: string) => {
@@ -20,11 +21,14 @@ describe('registry commands through the docker CLI', () => {
     engine = await startEngine('registry-cli', { extraArgs: ['--hub-port', String(port)] });
     registry = await startRealRegistry();
     if (!registry) console.warn('registry-cli: the localhost:PORT flow is skipped: Debian docker-registry is not installed (apt-get install docker-registry)');
+    guarded = await startRealRegistry({ basicAuth: { user: 'reguser', password: 'regpass' } });
+    if (!guarded) console.warn('registry-cli: the basic-auth flow is skipped: needs docker-registry and apache2-utils (htpasswd)');
   });
 
   afterAll(async () => {
     await engine?.stop();
     await registry?.stop();
+    await guarded?.stop();
   });
 
   it('pulls from the hub with moby messages, records RepoDigests, and is up to date the second time', () => {
@@ -125,5 +129,23 @@ describe('registry commands through the docker CLI', () => {
       const missing = docker(['pull', `${name}:nothere`]);
       expect(missing.stderr).toBe(`Error response from daemon: manifest for ${name}:nothere not found: manifest unknown: manifest unknown\n`);
     }
+  });
+
+  it('a registry with Basic auth (htpasswd): push needs a login, a wrong password is refused, then push and pull work', (ctx) => {
+    if (!guarded) return ctx.skip();
+    const name = `${guarded.address}/team/box:v1`;
+    expect(docker(['tag', 'busybox', name]).code).toBe(0);
+    const anonymous = docker(['push', name]);
+    expect([anonymous.code, anonymous.stderr]).toEqual([1, 'no basic auth credentials\n']);
+    const wrong = docker(['login', '-u', 'reguser', '--password-stdin', guarded.address], 'nope');
+    expect(wrong.stderr).toBe(`Error response from daemon: login attempt to http://${guarded.address}/v2/ failed with status: 401 Unauthorized\n`);
+    const ok = docker(['login', '-u', 'reguser', '--password-stdin', guarded.address], 'regpass');
+    expect([ok.code, ok.stdout.trim()]).toEqual([0, 'Login Succeeded']);
+    const push = docker(['push', name]);
+    expect(push.code, push.stderr).toBe(0);
+    expect(push.stdout).toMatch(/: Pushed\nv1: digest: sha256:/);
+    expect(docker(['rmi', name]).code).toBe(0);
+    const pull = docker(['pull', name]);
+    expect(pull.code, pull.stderr).toBe(0);
   });
 });

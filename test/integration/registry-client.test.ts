@@ -25,8 +25,8 @@ async function side(): Promise<Side> {
 async function tarOf(entries: Array<{ name: string; body: string }>): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const e of entries) await addEntry(pack, { name: e.name, type: 'file', mode: 0o644 }, Buffer.from(e.body));
   pack.finalize();
   await done;

@@ -74,7 +74,9 @@ export class RegistrySession {
   /** True when the challenge could be answered (the request is then worth repeating). */
   private async answer(challenge: Challenge, scope: string[]): Promise<boolean> {
     this.challenge = challenge;
-    if (challenge.scheme === 'basic') return this.creds.username !== undefined;
+    // moby's words when a registry wants Basic auth and the CLI sent no login.
+    if (challenge.scheme === 'basic' && this.creds.username === undefined) throw new EngineError('UNAUTHORIZED', 'no basic auth credentials');
+    if (challenge.scheme === 'basic') return true;
     if (challenge.scheme !== 'bearer' || !challenge.params.realm) return false;
     this.tokens.set(scope.join(' '), await this.fetchToken(challenge.params, scope));
     return true;
