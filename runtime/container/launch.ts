@@ -108,7 +108,8 @@ export class StartError extends EngineError {
 
 function startError(runcMessage: string): StartError {
   const detail = runcMessage.replace(/^runc run failed: /, 'runc create failed: ');
-  const message = `OCI runtime create failed: ${detail}: unknown`;
+  // dockerd words it through containerd's shim; learners see (and search for) exactly this text.
+  const message = `failed to create shim task: OCI runtime create failed: ${detail}: unknown`;
   const lower = runcMessage.toLowerCase();
   if (lower.includes('executable file not found') || lower.includes('no such file or directory')) return new StartError(message, 127, true);
   if (lower.includes('permission denied')) return new StartError(message, 126, true);

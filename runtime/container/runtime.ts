@@ -10,7 +10,7 @@ import { defaultResolvConf, writeEtcFiles } from './files.ts';
 import { RunIo, type AttachHandle, type AttachStreams } from './io.ts';
 import { JsonLogWriter, nowMicros, rfc3339Nano } from './json-log.ts';
 import { launch, writeBundle, StartError, type LaunchContext } from './launch.ts';
-import { kernelClockMicros, oomKilledSince } from './oom.ts';
+import { kernelClockMicros, OomLog } from './oom.ts';
 import { createContainerRecord, nameConflict } from './create.ts';
 import { checkName } from './names.ts';
 import { WritableArea } from './quota.ts';
@@ -80,6 +80,7 @@ export class ContainerRuntime {
   private readonly runc: Runc;
   readonly limits: RuntimeLimits;
   private readonly cgroupParent: string;
+  private readonly oom: OomLog;
 
   private constructor(
     private readonly opts: RuntimeOptions,
@@ -91,6 +92,7 @@ export class ContainerRuntime {
     this.runc = new Runc(opts.runcBinary ?? 'runc', path.join(opts.stateDir, 'runc'));
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.cgroupParent = cgroupParent(opts.stateDir);
+    this.oom = new OomLog(this.cgroupParent);
   }
 
   /** Open the runtime: clean up after a previous engine process, then load the container records. */
@@ -102,6 +104,7 @@ export class ContainerRuntime {
     const rt = new ContainerRuntime(opts, area, initLayer, opts.resolvConf ?? (await defaultResolvConf()));
     await rt.store.init();
     await reapLeftovers(rt.runc, rt.store.root, rt.cgroupParent, rt.engineLog);
+    rt.oom.prime();
     const now = rfc3339Nano(nowMicros());
     for (const { record, state } of await rt.store.load()) {
       const fixed = interruptedState(state, now);
@@ -255,7 +258,7 @@ export class ContainerRuntime {
 
   /** The container's process ended: record how, release everything the run held, tell the waiters. */
   private async onExit(c: Live, code: number, startedMicros: number): Promise<void> {
-    const oomKilled = await oomKilledSince(c.record.CgroupPath, startedMicros - 500_000);
+    const oomKilled = await this.oom.killedSince(c.record.CgroupPath, startedMicros - 500_000);
     await this.cleanupRun(c);
     c.run = undefined;
     await this.setState(c, { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: rfc3339Nano(nowMicros()) });
@@ -267,10 +270,15 @@ export class ContainerRuntime {
   /** Undo a run: runc's state (if runc did not get to it), the mount, the cgroups, the network namespace. */
   private async cleanupRun(c: Live): Promise<void> {
     const id = c.record.Id;
-    await this.runc.call(['delete', '--force', id], this.store.runcLog(id)).catch(() => undefined);
-    await unmountRootfs(this.rootfsPaths(id));
-    await removeCgroup(c.record.CgroupPath);
-    await this.opts.network?.teardownContainer(id);
+    const local = async () => {
+      // A foreground `runc run` deletes its container as it ends: usually there is nothing left to delete.
+      if (await this.runc.has(id)) await this.runc.call(['delete', '--force', id], this.store.runcLog(id)).catch(() => undefined);
+      await Promise.all([unmountRootfs(this.rootfsPaths(id)), removeCgroup(c.record.CgroupPath)]);
+    };
+    // The network's part is independent of the rest: both run side by side, and both are always finished.
+    const results = await Promise.allSettled([local(), this.opts.network?.teardownContainer(id)]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   private async setState(c: Live, state: ContainerState): Promise<void> {
@@ -314,7 +322,8 @@ export class ContainerRuntime {
   wait(idOrName: string, condition: WaitCondition = 'not-running'): Promise<WaitResult> {
     const c = this.find(idOrName);
     const result = (): WaitResult => ({ StatusCode: c.state.ExitCode, Error: c.state.Error ? { Message: c.state.Error } : null });
-    if (condition === 'removed') return c.whenRemoved().then(result);
+    // dockerd clears the state's error when removal succeeds, so `removed` waiters never see a start error.
+    if (condition === 'removed') return c.whenRemoved().then(() => ({ StatusCode: c.state.ExitCode, Error: null }));
     if (condition === 'not-running' && !c.run) return Promise.resolve(result());
     return c.whenExited().then(result);
   }
@@ -441,6 +450,7 @@ export class ContainerRuntime {
       await run.finished;
     }
     await removeEmptyCgroup(this.cgroupParent);
+    await this.oom.close();
     await this.area.close();
   }
 }

@@ -42,7 +42,7 @@ describe('docker run', () => {
   it('reports a missing command with rc 127 and removes the --rm container', () => {
     const r = docker(['run', '--rm', '--name', 'nocmd', 'busybox', 'nosuchcommand']);
     expect(r.code).toBe(127);
-    expect(r.stderr).toContain('docker: Error response from daemon: OCI runtime create failed:');
+    expect(r.stderr).toContain('docker: Error response from daemon: failed to create shim task: OCI runtime create failed:');
     expect(r.stderr).toContain('exec: "nosuchcommand": executable file not found in $PATH: unknown.');
     expect(ok('ps', '-a', '-q', '--filter', 'name=nocmd')).toBe('');
   });

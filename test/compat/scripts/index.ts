@@ -1,6 +1,7 @@
 import type { Script } from '../script.ts';
 import { archives } from './archives.ts';
+import { containers } from './containers.ts';
 import { images } from './images.ts';
 
 /** Every compatibility script, in the order the report lists them. */
-export const SCRIPTS: Script[] = [images, archives];
+export const SCRIPTS: Script[] = [images, archives, containers];

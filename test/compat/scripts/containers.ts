@@ -1,0 +1,36 @@
+import type { Script } from '../script.ts';
+
+/** Seed lessons: running containers, their output, exit codes, logs, exec, stop and removal. */
+export const containers: Script = {
+  name: 'containers',
+  covers: 'docker run [--rm] [-d] [--name] [-i], exit codes, docker ps -a --format, logs, exec, stop, rm, inspect -f, container prune',
+  steps: [
+    { args: ['run', '--rm', 'hello-world'] },
+    { args: ['run', '--rm', 'busybox', 'echo', 'hello from busybox'] },
+    { args: ['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3'] },
+    { args: ['run', '--rm', 'busybox', 'nosuchcmd'] },
+    { args: ['run', '--rm', '-i', 'busybox', 'cat'], input: 'piped line 1\npiped line 2\n' },
+    { args: ['run', '--name', 'c1', 'busybox', 'sh', '-c', 'echo first; echo second'] },
+    { args: ['logs', 'c1'] },
+    { args: ['logs', '--tail', '1', 'c1'] },
+    { args: ['ps', '-a', '--format', '{{.Names}} {{.Image}} {{.Command}} {{.Status}}'] },
+    { args: ['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Config.Cmd}} {{.Name}}', 'c1'] },
+    { args: ['start', '-a', 'c1'] },
+    { args: ['rm', 'c1'] },
+    { args: ['run', '-d', '--name', 'c2', 'busybox', 'sleep', '60'] },
+    { args: ['ps', '--format', '{{.Names}} {{.Status}}'] },
+    { args: ['exec', 'c2', 'echo', 'from exec'] },
+    { args: ['exec', 'c2', 'sh', '-c', 'exit 7'] },
+    { args: ['rm', 'c2'] },
+    { args: ['stop', '-t', '1', 'c2'] },
+    { args: ['ps', '-a', '--format', '{{.Names}} {{.Status}}'] },
+    { args: ['rm', 'c2'] },
+    { args: ['rm', 'nosuch'] },
+    { args: ['logs', 'nosuch'] },
+    { args: ['stop', 'nosuch'] },
+    { args: ['create', '--name', 'c3', 'busybox', 'echo', 'created'] },
+    { args: ['ps', '-a', '--format', '{{.Names}} {{.Status}}'] },
+    { args: ['container', 'prune', '-f'] },
+    { args: ['ps', '-aq'] },
+  ],
+};
