@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ContainerRuntime, RootfsView } from '../container/runtime.ts';
+import type { MountPoint } from '../container/types.ts';
 import { release, RootFs, type Node } from './root-fd.ts';
 
 /** Top-level dirs where a running container has kernel filesystems mounted; never read through its root. */
@@ -11,6 +12,10 @@ export interface OpenedRoot {
   view: RootfsView;
   /** True when this is the running container's own root (`/proc/<pid>/root`: volumes and binds visible). */
   live: boolean;
+  /** The requested path inside `rootfs` (relative to the volume or bind when the path lies in one). */
+  path: string;
+  /** The volume or bind mount the path lies in (a stopped container's only). */
+  mount?: MountPoint;
 }
 
 /**
@@ -23,28 +28,48 @@ export interface OpenedRoot {
 export function withContainerRoot<T>(runtime: ContainerRuntime, idOrName: string, containerPath: string, fn: (opened: OpenedRoot) => Promise<T>): Promise<T> {
   return runtime.withRootfs(idOrName, async (view) => {
     const wantsLive = view.state.Running && view.state.Pid > 0 && !KERNEL_DIRS.has(firstComponent(containerPath));
-    const rootfs = await RootFs.open(wantsLive ? `/proc/${view.state.Pid}/root` : view.merged);
+    if (!wantsLive) return withStopped(view, containerPath, fn);
+    const rootfs = await RootFs.open(`/proc/${view.state.Pid}/root`);
     try {
       // The pid was read before the open: make sure it still is this container's init (not a reused pid).
       const live = wantsLive && runtime.inspect(view.record.Id).state.Pid === view.state.Pid;
-      if (wantsLive && !live) {
+      if (!live) {
         await rootfs.close();
-        return await withMerged(view, fn);
+        return await withStopped(view, containerPath, fn);
       }
-      return await fn({ rootfs, view, live });
+      return await fn({ rootfs, view, live, path: containerPath });
     } finally {
       await rootfs.close();
     }
   });
 }
 
-async function withMerged<T>(view: RootfsView, fn: (opened: OpenedRoot) => Promise<T>): Promise<T> {
-  const rootfs = await RootFs.open(view.merged);
+/**
+ * A container that is not running (or a path under its kernel dirs): its overlay, or, for a path inside one
+ * of its volumes or bind mounts, that mount's host directory, so `docker cp` reaches the data the container
+ * will see there. (A link elsewhere in the rootfs that leads into a mount is resolved in the overlay.)
+ */
+async function withStopped<T>(view: RootfsView, containerPath: string, fn: (opened: OpenedRoot) => Promise<T>): Promise<T> {
+  const mount = mountFor(view.record.MountPoints ?? [], containerPath);
+  const rootfs = await RootFs.open(mount ? mount.point.Source : view.merged);
   try {
-    return await fn({ rootfs, view, live: false });
+    return await fn({ rootfs, view, live: false, path: mount ? mount.rest : containerPath, ...(mount ? { mount: mount.point } : {}) });
   } finally {
     await rootfs.close();
   }
+}
+
+/** The deepest mount whose destination holds `containerPath`, and the path below it (trailing `/`, `/.` kept). */
+function mountFor(mounts: readonly MountPoint[], containerPath: string): { point: MountPoint; rest: string } | undefined {
+  const clean = path.posix.normalize(`/${containerPath}`).replace(/\/+$/, '') || '/';
+  const tail = /\/\.?$/.exec(containerPath)?.[0] ?? '';
+  let best: MountPoint | undefined;
+  for (const m of mounts) {
+    const inside = clean === m.Destination || clean.startsWith(`${m.Destination}/`);
+    if (inside && (!best || m.Destination.length > best.Destination.length)) best = m;
+  }
+  if (!best) return undefined;
+  return { point: best, rest: `/${clean.slice(best.Destination.length).replace(/^\//, '')}${tail}` };
 }
 
 /**

@@ -26,7 +26,7 @@ function missing(containerPath: string, idOrName: string): Error {
 /** `HEAD /containers/{id}/archive`: stat a path inside the container. */
 export function statContainerPath(runtime: ContainerRuntime, idOrName: string, containerPath: string): Promise<PathStat> {
   return withContainerRoot(runtime, idOrName, containerPath, async (opened) => {
-    const found = await lookup(opened, containerPath);
+    const found = await lookup(opened, opened.path);
     if (!found) throw missing(containerPath, idOrName);
     try {
       return await statOf(opened, found.node, containerPath);
@@ -43,7 +43,7 @@ export function statContainerPath(runtime: ContainerRuntime, idOrName: string, c
  */
 export function getContainerArchive(runtime: ContainerRuntime, idOrName: string, containerPath: string, send: (stat: PathStat, tar: Readable) => Promise<void>): Promise<void> {
   return withContainerRoot(runtime, idOrName, containerPath, async (opened) => {
-    const found = await lookup(opened, containerPath);
+    const found = await lookup(opened, opened.path);
     if (!found) throw missing(containerPath, idOrName);
     try {
       const stat = await statOf(opened, found.node, containerPath);
@@ -66,8 +66,9 @@ export interface PutArchiveOptions {
 /** `PUT /containers/{id}/archive`: extract an uploaded tar into an existing directory of the container. */
 export function putContainerArchive(runtime: ContainerRuntime, idOrName: string, containerPath: string, source: Readable, opts: PutArchiveOptions): Promise<void> {
   return withContainerRoot(runtime, idOrName, containerPath, async (opened) => {
-    if (opened.view.record.HostConfig.ReadonlyRootfs && !opened.live) throw forbidden('container rootfs is marked read-only');
-    const dest = await opened.rootfs.resolve(containerPath, { followLast: true });
+    if (opened.mount && !opened.mount.RW) throw forbidden('mounted volume is marked read-only');
+    if (opened.view.record.HostConfig.ReadonlyRootfs && !opened.live && !opened.mount) throw forbidden('container rootfs is marked read-only');
+    const dest = await opened.rootfs.resolve(opened.path, { followLast: true });
     if (!dest || (opened.live && KERNEL_DIRS.has(dest.path.split('/')[1] ?? ''))) {
       if (dest) await release(dest);
       throw missing(containerPath, idOrName);

@@ -83,6 +83,21 @@ describe('docker volume and -v/--mount through the CLI', () => {
     expect(ok(['volume', 'ls', '-q'])).toBe('');
   });
 
+  it('copies into a stopped container\'s volume, where the container and the next one find it', () => {
+    const file = path.join(outside, 'in.txt');
+    writeFileSync(file, 'via cp\n');
+    ok(['create', '--name', 'cpvol', '-v', 'cpdata:/data', '-v', `${allowed}:/ro:ro`, 'busybox', 'cat', '/data/in.txt']);
+    ok(['cp', file, 'cpvol:/data/']);
+    const ro = engine.docker(['cp', file, 'cpvol:/ro/']);
+    expect(ro.code).toBe(1);
+    expect(ro.stderr).toContain('mounted volume is marked read-only');
+    expect(ok(['start', '-a', 'cpvol'])).toBe('via cp\n');
+    expect(ok(['run', '--rm', '-v', 'cpdata:/d', 'busybox', 'cat', '/d/in.txt'])).toBe('via cp\n');
+    expect(ok(['cp', 'cpvol:/ro/hello.txt', '-'])).toContain('from the workspace\n');
+    ok(['rm', 'cpvol']);
+    ok(['volume', 'rm', 'cpdata']);
+  });
+
   // Needs the container routes to show runtime/volume's mountsJson(record) in inspect and to pass `-v` to
   // ContainerRuntime.remove as removeVolumes.
   it('lists volumes and binds in inspect\'s Mounts, and rm -v removes anonymous volumes', () => {
