@@ -148,4 +148,14 @@ describe('registry commands through the docker CLI', () => {
     const pull = docker(['pull', name]);
     expect(pull.code, pull.stderr).toBe(0);
   });
+
+  it('docker run pulls a missing image from the hub, then runs it', () => {
+    docker(['rmi', '-f', 'hello-world']);
+    const run = docker(['run', '--rm', 'hello-world']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain("Unable to find image 'hello-world:latest' locally");
+    expect(run.stderr).toMatch(/latest: Pulling from library\/hello-world\n[0-9a-f]{12}: Pulling fs layer\n/);
+    expect(run.stderr).toContain('Status: Downloaded newer image for hello-world:latest');
+    expect(run.stdout).toContain('Hello');
+  });
 });

@@ -140,4 +140,10 @@ describe('registry client: push and pull with verification', () => {
     await pullImage(all, `${host}/alice/two`, { onProgress: (m) => statuses.push(String(m.status)) });
     expect(statuses.at(-1)).toBe(`Status: Downloaded newer image for ${host}/alice/two`);
   });
+
+  it('never contacts link-local (metadata) addresses as registries', async () => {
+    const target = await fresh();
+    await expect(pullImage(target, '169.254.169.254/latest/meta:1')).rejects.toThrow('refusing to contact a link-local address as a registry: 169.254.169.254');
+    await expectUntouched(target);
+  });
 });

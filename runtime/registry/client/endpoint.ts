@@ -46,6 +46,8 @@ export function resolveEndpoint(store: Store, host: string): Endpoint {
     return { baseUrl: `http://${hub}`, host };
   }
   const hostname = host.replace(/:\d+$/, '');
+  // Link-local addresses hold cloud metadata services: never a registry the engine should talk to.
+  if (/^169\.254\.\d+\.\d+$/.test(hostname) || /^\[fe[89ab]/i.test(hostname)) throw invalid(`refusing to contact a link-local address as a registry: ${host}`);
   const loopback = hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
   return { baseUrl: `${loopback ? 'http' : 'https'}://${host}`, host };
 }
