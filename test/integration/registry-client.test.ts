@@ -146,4 +146,42 @@ describe('registry client: push and pull with verification', () => {
     await expect(pullImage(target, '169.254.169.254/latest/meta:1')).rejects.toThrow('refusing to contact a link-local address as a registry: 169.254.169.254');
     await expectUntouched(target);
   });
+
+  it('an OCI index resolves to its linux/amd64 manifest; Digest and RepoDigests name the index', async () => {
+    const t = (await (await fetch(`http://${host}/token?scope=repository:alice/multi:push,pull`, { headers: { Authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}` } })).json()) as { token: string };
+    const auth = { Authorization: `Bearer ${t.token}` };
+    const layerFor = async (text: string) => {
+      const plain = await tarOf([{ name: 'arch.txt', body: text }]);
+      return { plain, gz: gzipSync(plain) };
+    };
+    const put = async (ref: string, mediaType: string, doc: unknown) => {
+      const body = Buffer.from(JSON.stringify(doc));
+      expect((await fetch(`http://${host}/v2/alice/multi/manifests/${ref}`, { method: 'PUT', headers: { ...auth, 'Content-Type': mediaType }, body })).status).toBe(201);
+      return { mediaType, digest: sha256(body), size: body.length };
+    };
+    const manifests = [];
+    for (const arch of ['arm64', 'amd64']) {
+      const layer = await layerFor(arch);
+      const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(layer.plain)] } }));
+      for (const blob of [config, layer.gz]) await fetch(`http://${host}/v2/alice/multi/blobs/uploads/?digest=${sha256(blob)}`, { method: 'POST', headers: auth, body: blob });
+      const m = await put(`${arch}-only`, 'application/vnd.oci.image.manifest.v1+json', {
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: config.length, digest: sha256(config) },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: layer.gz.length, digest: sha256(layer.gz) }],
+      });
+      manifests.push({ ...m, platform: { architecture: arch, os: 'linux' }, config: sha256(config) });
+    }
+    const index = await put('v1', 'application/vnd.oci.image.index.v1+json', {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: manifests.map(({ mediaType, digest, size, platform }) => ({ mediaType, digest, size, platform })),
+    });
+    const target = await fresh();
+    const statuses: string[] = [];
+    const id = await pullImage(target, `${host}/alice/multi:v1`, { onProgress: (m) => statuses.push(String(m.status)) });
+    expect(id).toBe(manifests[1]!.config);
+    expect(statuses).toContain(`Digest: ${index.digest}`);
+    expect(target.ns.lookupDigest(`${host}/alice/multi@${index.digest}`)).toBe(id);
+  });
 });
