@@ -86,8 +86,8 @@ function headerBase(st: Stats): Partial<Header> & { name: string } {
   return { name: '', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
 }
 
-/** Directories under `root` carrying the overlay opaque xattr, as root-relative paths. */
-async function findOpaqueDirs(root: string): Promise<Set<string>> {
+/** Directories under `root` carrying the overlay opaque xattr, as root-relative paths (no links followed). */
+export async function findOpaqueDirs(root: string): Promise<Set<string>> {
   const args = ['-R', '-P', '-h', '--absolute-names', '-n', 'trusted.overlay.opaque', root];
   const out = await run('getfattr', args, { okExitCodes: [1] });
   const dirs = new Set<string>();

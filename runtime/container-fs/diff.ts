@@ -1,5 +1,6 @@
 import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
+import { findOpaqueDirs } from '../archive/pack-dir.ts';
 import type { ContainerRuntime } from '../container/runtime.ts';
 import { release, RootFs, type Node } from './root-fd.ts';
 
@@ -22,31 +23,50 @@ export async function containerChanges(runtime: ContainerRuntime, idOrName: stri
   const rootfs = await RootFs.open(upper);
   try {
     const out: Change[] = [];
-    await walk(rootfs, rootfs.root, lowers, out);
+    const ctx: DiffContext = { rootfs, lowers, opaque: await findOpaqueDirs(upper) };
+    await walk(ctx, rootfs.root, out);
     return out;
   } finally {
     await rootfs.close();
   }
 }
 
+interface DiffContext {
+  rootfs: RootFs;
+  /** Init layer, then the image's layers, topmost first. */
+  lowers: readonly string[];
+  /** Upper dirs that hide everything below them (deleted and made again), as root-relative paths. */
+  opaque: ReadonlySet<string>;
+}
+
 /** Report the changes under `dir`; true when anything was reported. */
-async function walk(rootfs: RootFs, dir: Node, lowers: readonly string[], out: Change[]): Promise<boolean> {
+async function walk(ctx: DiffContext, dir: Node, out: Change[]): Promise<boolean> {
   let any = false;
-  for (const name of (await rootfs.list(dir)).sort()) {
-    const node = await rootfs.child(dir, name);
+  const names = (await ctx.rootfs.list(dir)).sort();
+  for (const name of names) {
+    const node = await ctx.rootfs.child(dir, name);
     if (!node) continue;
     try {
-      if (await visit(rootfs, node, lowers, out)) any = true;
+      if (await visit(ctx, node, out)) any = true;
     } finally {
       await release(node);
+    }
+  }
+  if (ctx.opaque.has(dir.path.slice(1))) {
+    // What the lowers had here is gone unless the upper has it again: one D per hidden entry.
+    const kept = new Set(names);
+    for (const name of await lowerNames(ctx.lowers, dir.path)) {
+      if (kept.has(name)) continue;
+      out.push({ Path: `${dir.path}/${name}`, Kind: 2 });
+      any = true;
     }
   }
   return any;
 }
 
-async function visit(rootfs: RootFs, node: Node, lowers: readonly string[], out: Change[]): Promise<boolean> {
+async function visit(ctx: DiffContext, node: Node, out: Change[]): Promise<boolean> {
   const st = node.stat;
-  const below = await lowerStat(lowers, node.path);
+  const below = await lowerStat(ctx.lowers, node.path);
   if (st.isCharacterDevice() && st.rdev === 0) {
     if (!below) return false;
     out.push({ Path: node.path, Kind: 2 });
@@ -59,7 +79,7 @@ async function visit(rootfs: RootFs, node: Node, lowers: readonly string[], out:
   }
   // A directory's own line comes before its children's, as dockerd prints them.
   const at = out.length;
-  const childChanged = await walk(rootfs, node, lowers, out);
+  const childChanged = await walk(ctx, node, out);
   const changed = !below || childChanged || !sameOwnerMode(st, below);
   if (changed) out.splice(at, 0, { Path: node.path, Kind: below ? 0 : 1 });
   return changed;
@@ -73,6 +93,17 @@ async function lowerStat(lowers: readonly string[], containerPath: string): Prom
     return st.isCharacterDevice() && st.rdev === 0 ? undefined : st;
   }
   return undefined;
+}
+
+/** Entries the lowers have in a directory (whiteouts excluded), sorted. */
+async function lowerNames(lowers: readonly string[], containerPath: string): Promise<string[]> {
+  const names = new Set<string>();
+  for (const lower of lowers) {
+    for (const name of await fsp.readdir(path.join(lower, containerPath)).catch(() => [] as string[])) {
+      if (await lowerStat(lowers, `${containerPath}/${name}`)) names.add(name);
+    }
+  }
+  return [...names].sort();
 }
 
 function sameOwnerMode(a: Stats, b: Stats): boolean {

@@ -94,6 +94,15 @@ describe('container files and processes through the CLI', () => {
     expect(lines).toEqual(['A /newfile', 'A /tmp/x', 'A /tmp/x/y', 'A /tmp/x/y/z', 'C /bin', 'C /etc', 'C /etc/passwd', 'C /tmp', 'D /bin/ls'].sort());
   });
 
+  it('reports what a deleted-and-recreated directory hides (an opaque dir) as deleted', () => {
+    const build = engine.docker(['build', '-q', '-t', 'opqimg', '-'], { input: 'FROM busybox\nRUN mkdir -p /opq/a /opq/b && touch /opq/a/f /opq/keep\n' });
+    expect(build.code).toBe(0);
+    ok(['run', '--name', 'opaque', 'opqimg', 'sh', '-c', 'rm -rf /opq && mkdir /opq && touch /opq/new /opq/keep']);
+    const lines = ok(['diff', 'opaque']).trim().split('\n').sort();
+    expect(lines).toEqual(['A /opq/new', 'C /opq', 'C /opq/keep', 'D /opq/a', 'D /opq/b']);
+    ok(['rm', 'opaque']);
+  });
+
   it('commits a container into an image that runs, with -c, -m and -a', () => {
     const id = ok(['commit', '-m', 'my change', '-a', 'learner', '-c', 'ENV COMMITTED=yes', '-c', 'CMD ["cat", "/newfile"]', 'changed', 'committed:v1']).trim();
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
