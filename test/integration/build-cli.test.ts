@@ -171,6 +171,9 @@ describe('docker build through the real CLI', () => {
     const pulled = engine.docker(['build', path.join(work, 'pull')]);
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(pulled.stdout).toMatch(/Step 1\/2 : FROM hello-world\nlatest: Pulling from library\/hello-world\n[0-9a-f]{12}: Pull complete\nDigest: sha256:[0-9a-f]{64}\nStatus: Downloaded newer image for hello-world:latest\n ---> [0-9a-f]{12}\n/);
+    const again = engine.docker(['build', '--pull', path.join(work, 'pull')]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/FROM hello-world\nlatest: Pulling from library\/hello-world\n(?:[0-9a-f]{12}: Already exists\n)+Digest: sha256:[0-9a-f]{64}\nStatus: Image is up to date for hello-world:latest\n/);
     await writeContext(path.join(work, 'nx'), { Dockerfile: 'FROM nosuchimage:1\n' });
     const nx = engine.docker(['build', path.join(work, 'nx')]);
     expect(nx.code).toBe(1);
