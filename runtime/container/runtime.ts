@@ -178,14 +178,16 @@ export class ContainerRuntime {
     });
     // Checked again: another create may have taken the name while this one waited for the image.
     const owner = nameOwner(record.Name);
-    if (owner) throw conflict(nameConflict(record.Name, owner));
     const paths = this.rootfsPaths(record.Id);
     try {
+      if (owner) throw conflict(nameConflict(record.Name, owner));
       await this.store.create(record, initialState());
       await createWritableLayer(paths);
     } catch (err) {
       await removeWritableLayer(paths).catch(() => undefined);
       await this.store.remove(record.Id).catch(() => undefined);
+      // The anonymous volumes made for this container go with it; named ones stay, as with dockerd.
+      await this.opts.volumes?.release(record, true).catch(() => undefined);
       throw err;
     }
     this.live.set(record.Id, new Live(record, initialState()));
