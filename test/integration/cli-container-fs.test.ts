@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -152,6 +153,30 @@ describe('container files and processes through the CLI', () => {
     expect(out).toMatch(/^box [\d.]+[KMG]?i?B \/ [\d.]+[KMG]iB \d+\n$/);
     const all = ok(['stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}}']);
     expect(all).toMatch(/^box [\d.]+%\n$/);
+  });
+
+  it('streams stats about once a second with stream=1, each with the previous sample as precpu', async () => {
+    const objects = await new Promise<Array<{ read: string; preread: string; pids_stats: { current: number } }>>((resolve, reject) => {
+      const got: Array<{ read: string; preread: string; pids_stats: { current: number } }> = [];
+      const req = http.get({ socketPath: engine.socket, path: '/v1.41/containers/box/stats?stream=1' }, (res) => {
+        let buf = '';
+        res.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const lines = buf.split('\n');
+          buf = lines.pop()!;
+          for (const l of lines) if (l) got.push(JSON.parse(l) as (typeof got)[number]);
+          if (got.length >= 2) {
+            req.destroy();
+            resolve(got);
+          }
+        });
+      });
+      req.on('error', (err) => (got.length >= 2 ? undefined : reject(err)));
+      setTimeout(() => reject(new Error(`only ${got.length} objects in 4 s`)), 4000);
+    });
+    expect(objects[0]!.preread).toBe('0001-01-01T00:00:00Z');
+    expect(objects[1]!.preread).toBe(objects[0]!.read);
+    expect(objects[1]!.pids_stats.current).toBeGreaterThanOrEqual(1);
   });
 });
 
