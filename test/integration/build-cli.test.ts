@@ -6,11 +6,12 @@ import { mountsUnder } from '../../runtime/container/mountinfo.ts';
 import { DOCKER_20, DOCKER_28, startEngine, type TestEngine } from '../helpers/engine.ts';
 import { containersOnDisk, runningIn, writeContext } from './build-helpers.ts';
 
+// stdout and stderr are two pipes: the pause keeps their order in the output deterministic.
 const DOCKERFILE = `FROM busybox
 ENV GREETING=hello
 WORKDIR /app
 COPY a.txt ./
-RUN cat a.txt > b.txt && echo out && echo err >&2
+RUN cat a.txt > b.txt && echo out && sleep 0.2 && echo err >&2
 CMD ["cat", "/app/b.txt"]
 `;
 
@@ -27,7 +28,7 @@ Removing intermediate container <id>
  ---> <id>
 Step 4/6 : COPY a.txt ./
  ---> <id>
-Step 5/6 : RUN cat a.txt > b.txt && echo out && echo err >&2
+Step 5/6 : RUN cat a.txt > b.txt && echo out && sleep 0.2 && echo err >&2
  ---> Running in <id>
 out
 \u001b[91merr
@@ -87,7 +88,7 @@ describe('docker build through the real CLI', () => {
     const rows = history.stdout.trim().split('\n');
     expect(rows.slice(0, 5)).toEqual([
       '/bin/sh -c #(nop)  CMD ["cat" "/app/b.txt"]|0B',
-      '/bin/sh -c cat a.txt > b.txt && echo out && echo err >&2|17B',
+      '/bin/sh -c cat a.txt > b.txt && echo out && sleep 0.2 && echo err >&2|17B',
       expect.stringMatching(/^\/bin\/sh -c #\(nop\) COPY file:[0-9a-f]{64} in \.\/ \|17B$/),
       '/bin/sh -c #(nop) WORKDIR /app|0B',
       '/bin/sh -c #(nop)  ENV GREETING=hello|0B',
