@@ -4,7 +4,7 @@
  * compared with outputs recorded from one (test/compat/recorded/, written by this suite with
  * LAYERLAB_COMPAT_RECORD=1, never by hand).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,9 +43,12 @@ afterAll(async () => {
 
 function runAll(target: Target, script: Script, cli: string): Outcome[] {
   const normalizer = new Normalizer(imageNames);
-  for (const [name, content] of Object.entries(script.files ?? {})) writeFileSync(path.join(target.cwd, name), content);
+  // A fresh working directory per script and CLI: a build context holds exactly the script's files.
+  const dir = mkdtempSync(path.join(target.cwd, `${script.name}-`));
+  for (const [name, content] of Object.entries(script.files ?? {})) writeFileSync(path.join(dir, name), content);
   return script.steps.map((step) => {
-    const o = target.run(step, cli);
+    for (const [name, content] of Object.entries(step.write ?? {})) writeFileSync(path.join(dir, name), content);
+    const o = target.run(step, cli, dir);
     return { ...o, stdout: normalizer.apply(o.stdout), stderr: normalizer.apply(o.stderr) };
   });
 }

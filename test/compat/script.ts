@@ -1,6 +1,8 @@
 /** One command of a compatibility script: docker CLI arguments, run the same way on every target. */
 export interface Step {
   args: string[];
+  /** Files (re)written in the working directory just before this step runs: a learner editing their app. */
+  write?: Record<string, string>;
   input?: string;
   /**
    * A documented, intentional difference from Docker: the step still runs on both targets and the report

@@ -11,16 +11,17 @@ export const BASE_IMAGES = ['busybox:latest', 'hello-world:latest'];
 
 export interface Target {
   name: 'layerlab' | 'dockerd';
-  /** The CLI's working directory: relative paths in steps (save -o, load -i) land here. */
+  /** Scratch space for the CLI's working directories (one per script run). */
   cwd: string;
-  run(step: Step, cli?: string): Outcome;
+  /** Run a step with the given CLI in `dir` (relative paths in steps — save -o, build contexts — land there). */
+  run(step: Step, cli: string, dir: string): Outcome;
   stop(): Promise<void>;
 }
 
 function cliOn(socket: string, home: string) {
-  return (step: Step, cli = DOCKER_20): Outcome => {
+  return (step: Step, cli: string, dir: string): Outcome => {
     const out = spawnSync(cli, step.args, {
-      cwd: home,
+      cwd: dir,
       input: step.input,
       env: { PATH: process.env.PATH, HOME: home, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: path.join(home, '.docker') },
       timeout: 60_000,

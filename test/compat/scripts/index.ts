@@ -1,7 +1,8 @@
 import type { Script } from '../script.ts';
 import { archives } from './archives.ts';
+import { build } from './build.ts';
 import { containers } from './containers.ts';
 import { images } from './images.ts';
 
 /** Every compatibility script, in the order the report lists them. */
-export const SCRIPTS: Script[] = [images, archives, containers];
+export const SCRIPTS: Script[] = [images, archives, containers, build];
