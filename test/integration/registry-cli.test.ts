@@ -150,7 +150,8 @@ describe('registry commands through the docker CLI', () => {
   });
 
   it('docker run pulls a missing image from the hub, then runs it', () => {
-    docker(['rmi', '-f', 'hello-world']);
+    // Every name of the image goes, so its layers go too and the pull has to fetch them.
+    docker(['rmi', '-f', 'hello-world', 'alice/box:hello']);
     const run = docker(['run', '--rm', 'hello-world']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("Unable to find image 'hello-world:latest' locally");

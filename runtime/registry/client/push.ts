@@ -51,33 +51,34 @@ function localTags(ns: Namespace, ref: Reference): string[] {
 
 async function pushOne(engine: { store: Store; ns: Namespace }, session: RegistrySession, ref: Reference & { tag: string }, id: Digest, emit: (m: ProgressMessage) => void): Promise<void> {
   const { store } = engine;
-  await store.gcLock.shared(async () => {
-    const layers = await store.imageLayers(id);
-    const top = [...layers].reverse();
-    for (const l of top) emit({ status: 'Preparing', progressDetail: {}, id: shortId(l.diffId) });
-    for (const l of top) {
-      const short = shortId(l.diffId);
-      const result = await ensureBlob(session, ref.path, { digest: l.blob.digest, size: l.blob.size, file: store.blobs.path(l.blob.digest) }, {
-        mountFrom: await mountCandidates(engine, ref, l),
-        onBytes: (current) => emit({ status: 'Pushing', progressDetail: { current, total: l.blob.size }, id: short }),
-      });
-      emit({ status: result.outcome === 'mounted' ? `Mounted from ${result.from}` : OUTCOME_TEXT[result.outcome], progressDetail: {}, id: short });
-    }
-    const configSize = await store.blobs.size(id);
-    await ensureBlob(session, ref.path, { digest: id, size: configSize, file: store.blobs.path(id) });
-    const manifest = Buffer.from(JSON.stringify(manifestOf(id, configSize, layers), null, 3));
-    const res = await session.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, {
-      scope: [`repository:${ref.path}:push,pull`],
-      headers: { 'Content-Type': DOCKER_MANIFEST },
-      body: manifest,
+  // No GC lock here: the image is tagged, so GC keeps it, and the hub's own writes take that lock (shared),
+  // which must never wait behind a collector that waits for this push.
+  const layers = await store.imageLayers(id);
+  const top = [...layers].reverse();
+  for (const l of top) emit({ status: 'Preparing', progressDetail: {}, id: shortId(l.diffId) });
+  for (const l of top) {
+    const short = shortId(l.diffId);
+    const result = await ensureBlob(session, ref.path, { digest: l.blob.digest, size: l.blob.size, file: store.blobs.path(l.blob.digest) }, {
+      mountFrom: await mountCandidates(engine, ref, l),
+      onBytes: (current) => emit({ status: 'Pushing', progressDetail: { current, total: l.blob.size }, id: short }),
     });
-    const digest = (res.headers.get('docker-content-digest') as Digest | null) ?? sha256(manifest);
-    await engine.ns.update((draft) => {
-      draft.digests[canonicalString({ domain: ref.domain, path: ref.path, digest })] = id;
-    });
-    emit({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
-    emit({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifest.length } });
+    emit({ status: result.outcome === 'mounted' ? `Mounted from ${result.from}` : OUTCOME_TEXT[result.outcome], progressDetail: {}, id: short });
+  }
+  const configSize = await store.blobs.size(id);
+  await ensureBlob(session, ref.path, { digest: id, size: configSize, file: store.blobs.path(id) });
+  const manifest = Buffer.from(JSON.stringify(manifestOf(id, configSize, layers), null, 3));
+  await session.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, {
+    scope: [`repository:${ref.path}:push,pull`],
+    headers: { 'Content-Type': DOCKER_MANIFEST },
+    body: manifest,
   });
+  // Our own hash of the bytes we sent, not the registry's header: that is what the digest means.
+  const digest = sha256(manifest);
+  await engine.ns.update((draft) => {
+    draft.digests[canonicalString({ domain: ref.domain, path: ref.path, digest })] = id;
+  });
+  emit({ status: `${ref.tag}: digest: ${digest} size: ${manifest.length}` });
+  emit({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifest.length } });
 }
 
 /** A Docker v2 schema 2 manifest over the stored blobs (layers base first). */
