@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import pty from 'node-pty';
 import { EngineError } from '../errors.ts';
@@ -69,6 +70,11 @@ export class Runc {
         });
       });
     });
+  }
+
+  /** True while runc keeps state for the container (its directory in the root). */
+  async has(id: string): Promise<boolean> {
+    return fs.access(path.join(this.root, id)).then(() => true, () => false);
   }
 
   /** IDs of the containers runc knows in this root. */
