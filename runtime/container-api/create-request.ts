@@ -5,6 +5,7 @@ import type { ContainerConfig } from '../image/config.ts';
 import { tryResolveImage } from '../image/lookup.ts';
 import { familiarString, parseReference } from '../image/reference.ts';
 import type { NetworkManager } from '../network/index.ts';
+import { parseSignal } from '../container/signals.ts';
 import type { Namespace } from '../store/namespace.ts';
 
 /** The JSON body of `POST /containers/create`: a Config with HostConfig and NetworkingConfig beside it. */
@@ -24,6 +25,7 @@ export function createOptions(ns: Namespace, network: NetworkManager, name: stri
   if (typeof config.Image !== 'string' || config.Image === '') throw invalid('No image specified');
   const found = tryResolveImage(ns, config.Image);
   if (!found) throw notFound(`No such image: ${displayRef(config.Image)}`);
+  if (config.StopSignal) parseSignal(config.StopSignal);
   const host = hostConfig && typeof hostConfig === 'object' ? hostConfig : {};
   checkNetwork(network, host);
   return { ...(name ? { name } : {}), image: found.id, config: config as ContainerConfig, hostConfig: host };

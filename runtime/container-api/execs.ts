@@ -85,7 +85,8 @@ export class ExecRegistry {
     exec.pid = proc.pid;
     exec.markStarted(proc);
     const exited = proc.exited.then((r) => {
-      exec.exitCode = r.exitCode;
+      // dockerd 20.10 records 126 for any exec that runc could not start (not found included).
+      exec.exitCode = r.error ? 126 : r.exitCode;
       exec.running = false;
       exec.pid = 0;
       return r;

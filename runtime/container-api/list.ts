@@ -26,7 +26,7 @@ const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exi
 export async function listContainers(engine: Engine, opts: ListOptions): Promise<Array<Record<string, unknown>>> {
   const filters = opts.filters ?? new Map<string, readonly string[]>();
   validateFilters(filters, ACCEPTED);
-  for (const s of filters.get('status') ?? []) if (!STATUSES.includes(s)) throw invalid(`Unrecognised filter value for status: ${s}`);
+  for (const s of filters.get('status') ?? []) if (!STATUSES.includes(s)) throw invalid(`Invalid filter 'status=${s}'`);
   const all = engine.containers.list().sort((a, b) => timeMs(b.record.Created) - timeMs(a.record.Created) || (b.record.Id < a.record.Id ? -1 : 1));
   const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : undefined;
   const showStopped = opts.all === true || limit !== undefined || filters.has('status') || filters.has('exited');

@@ -88,7 +88,12 @@ async function startOrRemove(engine: Engine, idOrName: string): Promise<void> {
     await engine.containers.start(record.Id);
   } catch (err) {
     const failed = !(err instanceof EngineError && err.code === 'NOT_MODIFIED');
-    if (failed && record.HostConfig.AutoRemove) await engine.containers.remove(record.Id, { force: true }).catch(() => undefined);
+    if (failed && record.HostConfig.AutoRemove) {
+      await engine.containers.remove(record.Id, { force: true }).catch(() => undefined);
+      // Let the `removed` wait answer reach the CLI before this error does: the CLI cancels its wait on a
+      // start error, and a wait still pending then is reported as "error waiting for container".
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     throw err;
   }
 }
