@@ -1,5 +1,5 @@
 import type { Engine } from '../../engine.ts';
-import { invalid } from '../../errors.ts';
+import { conflict, invalid } from '../../errors.ts';
 import type { NetworkCreateOptions, NetworkFilters } from '../../network/index.ts';
 import { readJsonBody, sendEmpty, sendJson } from '../http.ts';
 import { checkFilterNames, type Query } from '../query.ts';
@@ -55,7 +55,11 @@ export function networkRoutes(router: Router, engine: Engine): void {
   router.on('POST', /^\/networks\/([^/]+)\/(connect|disconnect)$/, async ({ req, res, params }) => {
     const body = (await readJsonBody<ConnectBody>(req)) ?? {};
     if (!body.Container) throw invalid('no container specified');
-    const id = engine.containers.inspect(body.Container).record.Id;
+    const { record, state } = engine.containers.inspect(body.Container);
+    const id = record.Id;
+    if (!state.Running) {
+      throw conflict(`container ${record.Name.slice(1)} is not running: layerlab connects running containers only (start it first, or give --network when creating it)`);
+    }
     if (params[1] === 'connect') {
       const ep = body.EndpointConfig ?? {};
       const ip = ep.IPAMConfig?.IPv4Address;
