@@ -101,7 +101,7 @@ describe('registry commands through the docker CLI', () => {
     if (DOCKER_28) expect(engine.docker(['search', '--format', '{{.Name}} {{.IsOfficial}}', 'busybox'], { cli: DOCKER_28 }).stdout).toContain('busybox [OK]');
   });
 
-  it('pull -a fetches every tag of a repository', () => {
+  it('pull -a fetches every tag of a repository; push --all-tags pushes every tag; a missing tag is named like moby', () => {
     expect(login('alice', 'alice-secret').code).toBe(0);
     expect(docker(['tag', 'hello-world', 'alice/box:hello']).code).toBe(0);
     expect(docker(['push', 'alice/box:hello']).code).toBe(0);
@@ -111,6 +111,11 @@ describe('registry commands through the docker CLI', () => {
     expect(all.stdout).toContain('hello: Pulling from alice/box');
     expect(all.stdout).toContain('v1: Pulling from alice/box');
     expect(docker(['images', '--format', '{{.Tag}}', 'alice/box']).stdout.split('\n').sort().join(' ').trim()).toBe('hello v1');
+    const pushAll = docker(['push', '--all-tags', 'alice/box']);
+    expect(pushAll.code, pushAll.stderr).toBe(0);
+    expect(pushAll.stdout).toMatch(/hello: digest: sha256:[0-9a-f]{64} size: \d+\n[\s\S]*v1: digest: sha256:/);
+    const missing = docker(['push', 'alice/box:nosuch']);
+    expect([missing.code, missing.stderr]).toEqual([1, 'An image does not exist locally with the tag: alice/box\n']);
   });
 
   it('localhost:PORT and 127.0.0.1:PORT reach a real registry (distribution 2.8.2) on the engine host', (ctx) => {

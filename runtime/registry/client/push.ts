@@ -36,7 +36,7 @@ export async function pushImage(engine: { store: Store; ns: Namespace }, image: 
   for (const tag of tags) {
     const ref = { domain: base.domain, path: base.path, tag };
     const id = engine.ns.lookupTag(canonicalString(ref));
-    if (!id) throw notFound(`An image does not exist locally with the tag: ${familiarName(base)}${opts.tag || base.tag ? `:${tag}` : ''}`);
+    if (!id) throw notFound(`An image does not exist locally with the tag: ${familiarName(base)}`);
     await pushOne(engine, session, ref, id, emit);
   }
 }
