@@ -37,7 +37,9 @@ export function volumeHooks(volumes: () => VolumeStore, store: Store, allowedRoo
       const binds: BindMount[] = [];
       for (const m of record.MountPoints ?? []) {
         if (m.Type !== 'volume' || !m.Name) continue;
-        if (!(await volumes().isPopulated(m.Name))) await populate(volumes(), m.Name, rootfs, m.Destination);
+        // `-v name:/path:nocopy` asks for the volume as it is, without the image's content.
+        const copy = !m.Mode.split(',').includes('nocopy');
+        if (copy && !(await volumes().isPopulated(m.Name))) await populate(volumes(), m.Name, rootfs, m.Destination);
         binds.push({ source: volumes().mountpoint(m.Name), destination: m.Destination, readOnly: !m.RW });
       }
       return binds;
