@@ -164,4 +164,17 @@ describe('registry commands through the docker CLI', () => {
     expect(run.stderr).toContain('Status: Downloaded newer image for hello-world:latest');
     expect(run.stdout).toContain('Hello');
   });
+
+  it.skipIf(!DOCKER_28)('the Docker 28 CLI logs in, pushes and pulls through the same endpoints', () => {
+    const d28 = (args: string[], input?: string) => engine.docker(args, { cli: DOCKER_28!, ...(input === undefined ? {} : { input }) });
+    expect(d28(['login', '-u', 'carol', '--password-stdin'], 'carol-pw').stdout).toContain('Login Succeeded');
+    expect(d28(['tag', 'busybox', 'carol/box:28']).code).toBe(0);
+    const push = d28(['push', 'carol/box:28']);
+    expect(push.code, push.stderr).toBe(0);
+    expect(push.stdout).toMatch(/28: digest: sha256:[0-9a-f]{64} size: \d+/);
+    expect(d28(['rmi', 'carol/box:28']).code).toBe(0);
+    const pull = d28(['pull', 'carol/box:28']);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(pull.stdout).toContain('docker.io/carol/box:28');
+  });
 });
