@@ -2,7 +2,8 @@ import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import { findOpaqueDirs } from '../archive/pack-dir.ts';
 import type { ContainerRuntime } from '../container/runtime.ts';
-import { release, RootFs, type Node } from './root-fd.ts';
+import { forbidden } from '../errors.ts';
+import { MAX_DEPTH, release, RootFs, type Node } from './root-fd.ts';
 
 /** Docker's change kinds (`GET /containers/{id}/changes`): 0 modified, 1 added, 2 deleted. */
 export interface Change {
@@ -41,6 +42,7 @@ interface DiffContext {
 
 /** Report the changes under `dir`; true when anything was reported. */
 async function walk(ctx: DiffContext, dir: Node, out: Change[]): Promise<boolean> {
+  if (dir.path.split('/').length > MAX_DEPTH) throw forbidden(`${dir.path} is nested more than ${MAX_DEPTH} levels deep`);
   let any = false;
   const names = (await ctx.rootfs.list(dir)).sort();
   for (const name of names) {

@@ -2,7 +2,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import { addEntry, addStream, type TarHeader } from '../archive/tar-writer.ts';
-import { release, type Node, type RootFs } from './root-fd.ts';
+import { forbidden } from '../errors.ts';
+import { MAX_DEPTH, release, type Node, type RootFs } from './root-fd.ts';
 
 export interface PackTreeOptions {
   /** Names directly under the root to leave out (kernel filesystems of a running container). */
@@ -55,6 +56,7 @@ class Walker {
   }
 
   private async children(dir: Node, name: string): Promise<void> {
+    if (name.split('/').length > MAX_DEPTH) throw forbidden(`${dir.path} is nested more than ${MAX_DEPTH} levels deep`);
     const names = (await this.rootfs.list(dir)).sort();
     for (const child of names) {
       if (name === '' && dir.path === '/' && this.opts.skipAtRoot?.has(child)) continue;

@@ -10,6 +10,11 @@ const fstatFd = promisify(fs.fstat);
 /** Linux O_PATH: a descriptor that names a file without opening it (x86-64 and arm64 share the value). */
 const O_PATH = 0o10000000;
 const MAX_LINKS = 40;
+/**
+ * How deep a walk may go. Every level holds one descriptor, and descriptors are shared by the whole engine
+ * process: a container's absurdly deep tree must not starve other operations (or other sandboxes) of them.
+ */
+export const MAX_DEPTH = 256;
 
 /** `/proc/self/fd/<fd>[/<name>]`: how Node reaches openat()-style lookups relative to a held directory. */
 export function fdPath(fd: number, name?: string): string {
@@ -97,6 +102,7 @@ export class RootFs {
           return undefined;
         }
         stack.push(node);
+        if (stack.length > MAX_DEPTH) throw forbidden(`${containerPath} is nested more than ${MAX_DEPTH} levels deep`);
       }
       return stack.pop() ?? (await this.reopenRoot());
     } finally {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { conflict, invalid, isErrno, notFound } from '../errors.ts';
-import { release, RootFs, type Node } from '../container-fs/root-fd.ts';
+import { MAX_DEPTH, release, RootFs, type Node } from '../container-fs/root-fd.ts';
 import { atomicWriteFile, readJsonIfExists } from '../util/fsx.ts';
 import { KeyedMutex } from '../util/locks.ts';
 import { volumeFilter, type VolumeFilters } from './filters.ts';
@@ -203,7 +203,8 @@ async function sizeUnder(rootfs: RootFs, dir: Node): Promise<number> {
     if (!node) continue;
     try {
       if (node.stat.isFile()) total += node.stat.size;
-      else if (node.stat.isDirectory()) total += await sizeUnder(rootfs, node);
+      // Deeper than any walk may go: what lies below is not counted (sizes are informative only).
+      else if (node.stat.isDirectory() && node.path.split('/').length <= MAX_DEPTH) total += await sizeUnder(rootfs, node);
     } finally {
       await release(node);
     }

@@ -89,6 +89,17 @@ describe('container files and processes through the CLI', () => {
     rmSync(sentinelDir);
   }, 60_000);
 
+  it('refuses to walk a tree deeper than the engine allows, and stays healthy', () => {
+    ok(['exec', 'box', 'sh', '-c', 'd=/deep; for i in $(seq 300); do d=$d/d; done; mkdir -p $d']);
+    const out = engine.docker(['cp', 'box:/deep', '-']);
+    expect(out.code).not.toBe(0);
+    const diff = engine.docker(['diff', 'box']);
+    expect(diff.code).toBe(1);
+    expect(diff.stderr).toContain('nested more than 256 levels deep');
+    ok(['exec', 'box', 'rm', '-rf', '/deep']);
+    expect(ok(['diff', 'box'])).toContain('A /data');
+  });
+
   it('shows changes against the image with docker diff, without the init layer', () => {
     ok(['run', '--name', 'changed', 'busybox', 'sh', '-c', 'echo new > /newfile; echo more >> /etc/passwd; rm /bin/ls; mkdir -p /tmp/x/y; touch /tmp/x/y/z']);
     const lines = ok(['diff', 'changed']).trim().split('\n').sort();
