@@ -72,7 +72,7 @@ export class BuildService {
     try {
       const context = await BuildContext.fromTar(completeTarEnd(contextTar), { dir: path.join(scratchDir, 'ctx'), limits: store.limits, ...(request.dockerfile ? { dockerfile: request.dockerfile } : {}) });
       try {
-        const executor = runcExecutor({ store, containers: this.deps.containers, viewDir: this.deps.viewDir, hostConfig: request.hostConfig });
+        const executor = runcExecutor({ store, containers: this.deps.containers, viewDir: this.deps.viewDir, hostConfig: request.hostConfig, forceRm: request.forceRm });
         const options: BuildOptions = {
           tags: request.tags,
           buildArgs: request.buildArgs,

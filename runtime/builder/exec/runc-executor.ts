@@ -24,6 +24,8 @@ export interface RuncExecutorOptions {
    * unless the build asked for a network). The runtime's policy checks it like any other create.
    */
   hostConfig: HostConfig;
+  /** `--force-rm`: a container whose command could not start is removed too (otherwise it stays, `Created`). */
+  forceRm: boolean;
 }
 
 /** moby's errCancelled text: what a build reports when its client went away. */
@@ -44,8 +46,8 @@ export function runcExecutor(opts: RuncExecutorOptions): Executor {
 
 async function runStep(opts: RuncExecutorOptions, step: RunStep): Promise<RunOutcome> {
   if (step.signal.aborted) throw new Error(BUILD_CANCELLED);
-  // RUN on `FROM scratch` has nothing to run; dockerd fails the same way when runc looks for the shell.
-  if (!step.parentImage) throw new EngineError('INVALID', `failed to create shim: OCI runtime create failed: exec: "${step.config.Cmd?.[0] ?? ''}": stat ${step.config.Cmd?.[0] ?? ''}: no such file or directory: unknown`);
+  // RUN on `FROM scratch` has nothing to run: dockerd's text when runc finds no shell (without its image-less container).
+  if (!step.parentImage) throw new EngineError('INVALID', `failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${step.config.Cmd?.[0] ?? ''}": stat ${step.config.Cmd?.[0] ?? ''}: no such file or directory: unknown`);
   const rt = opts.containers;
   // Entrypoint [""] is moby's override for RUN: the image's ENTRYPOINT must not wrap the command.
   const { Id: id } = await rt.create({ image: step.parentImage, config: { ...step.config, Entrypoint: [''] }, hostConfig: { ...opts.hostConfig } });
@@ -66,8 +68,8 @@ async function runStep(opts: RuncExecutorOptions, step: RunStep): Promise<RunOut
     if (step.signal.aborted) throw new Error(BUILD_CANCELLED);
     return { containerId: id, exitCode: StatusCode, upperDir: rt.pathsOf(id).upperDir, finish };
   } catch (err) {
-    // A step that cannot finish leaves nothing behind: no running container, no half-made one.
-    await rt.remove(id, { force: true }).catch(() => undefined);
+    // A cancelled step leaves no container; one whose command could not start stays for inspection, as in Docker.
+    if (step.signal.aborted || opts.forceRm) await rt.remove(id, { force: true }).catch(() => undefined);
     if (step.signal.aborted) throw new Error(BUILD_CANCELLED, { cause: err });
     throw err;
   } finally {
