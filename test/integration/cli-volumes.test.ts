@@ -98,8 +98,6 @@ describe('docker volume and -v/--mount through the CLI', () => {
     ok(['volume', 'rm', 'cpdata']);
   });
 
-  // Needs the container routes to show runtime/volume's mountsJson(record) in inspect and to pass `-v` to
-  // ContainerRuntime.remove as removeVolumes.
   it('lists volumes and binds in inspect\'s Mounts, and rm -v removes anonymous volumes', () => {
     ok(['create', '--name', 'mounts', '-v', 'named1:/vol', '-v', '/anon', '-v', `${allowed}:/ws:ro`, 'busybox']);
     const mounts = JSON.parse(ok(['inspect', '-f', '{{json .Mounts}}', 'mounts'])) as Array<Record<string, unknown>>;
