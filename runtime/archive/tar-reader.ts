@@ -47,7 +47,11 @@ export async function* readSafeTar(source: Readable, opts: ReadOptions = {}): As
   const label = opts.label ?? 'archive';
   const kinds = new Map<string, EntryKind>();
   const extract = tarStream.extract();
-  const input = (await openMaybeGzip(source)).pipe(byteLimit(limits.maxBytes, label));
+  const plain = await openMaybeGzip(source);
+  const input = byteLimit(limits.maxBytes, label);
+  // pipe() does not forward errors: a client that vanishes mid-upload must fail this read, not the process.
+  plain.on('error', (err) => input.destroy(err));
+  plain.pipe(input);
   input.on('error', (err) => extract.destroy(err));
   input.on('data', (chunk: Buffer) => {
     if (!extract.write(chunk)) input.pause();

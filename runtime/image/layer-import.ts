@@ -25,7 +25,9 @@ export async function checkLayerFile(file: string, store: Store, label = 'layer'
       done(null, chunk);
     },
   });
-  const plain = (await openMaybeGzip(createReadStream(file))).pipe(hashing);
+  const source = await openMaybeGzip(createReadStream(file));
+  source.on('error', (err) => hashing.destroy(err));
+  const plain = source.pipe(hashing);
   let size = 0;
   for await (const entry of readSafeTar(plain, { limits: store.limits, label })) {
     size += entry.kind === 'symlink' ? Buffer.byteLength(entry.linkTarget) : entry.size;
