@@ -154,6 +154,9 @@ describe('docker build through the real CLI', () => {
     // The CLI's random Dockerfile name and its .dockerignore edit are not part of what COPY sees.
     expect(f.stdout).toContain(' ---> Running in ');
     expect(f.stdout).toMatch(/\nDockerfile\na\.txt\nRemoving intermediate container/);
+    const compressed = engine.docker(['build', '--compress', '--no-cache', '-f', path.join(work, 'outside', 'build.Dockerfile'), ctx()]);
+    expect(compressed.code, compressed.stderr).toBe(0);
+    expect(compressed.stdout).toMatch(/\nDockerfile\na\.txt\n/);
     const stdin = engine.docker(['build', '-t', 'fromstdin', '-'], { input: 'FROM busybox\nRUN echo piped\nLABEL via=stdin\n' });
     expect(stdin.code, stdin.stderr).toBe(0);
     expect(stdin.stdout).toContain('\npiped\n');
