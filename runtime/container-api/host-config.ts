@@ -1,5 +1,5 @@
-import { MASKED_PATHS, READONLY_PATHS, parseBinds } from '../container/mounts.ts';
-import type { ContainerRecord, HostConfig } from '../container/types.ts';
+import { MASKED_PATHS, READONLY_PATHS } from '../container/mounts.ts';
+import type { HostConfig } from '../container/types.ts';
 
 /** HostConfig as dockerd 20.10 shows an unset one in inspect, in its Go field order (cgroup v1 host). */
 function defaults(): Record<string, unknown> {
@@ -92,22 +92,4 @@ export function hostConfigJson(h: HostConfig): Record<string, unknown> {
   if (h.MemorySwappiness === -1) out.MemorySwappiness = null;
   if ((h.Memory ?? 0) > 0 && !h.MemorySwap) out.MemorySwap = 2 * h.Memory!;
   return out;
-}
-
-/** `Mounts` of inspect and `docker ps`: the container's bind mounts as dockerd lists them. */
-export function mountsJson(record: Pick<ContainerRecord, 'HostConfig'>): Array<Record<string, unknown>> {
-  let binds;
-  try {
-    binds = parseBinds(record.HostConfig.Binds ?? []);
-  } catch {
-    return [];
-  }
-  return binds.map((b, i) => ({
-    Type: 'bind',
-    Source: b.source,
-    Destination: b.destination,
-    Mode: (record.HostConfig.Binds?.[i] ?? '').split(':')[2] ?? '',
-    RW: !b.readOnly,
-    Propagation: 'rprivate',
-  }));
 }

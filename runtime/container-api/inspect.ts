@@ -4,7 +4,8 @@ import { primaryNetwork } from '../container-network.ts';
 import type { ContainerPaths } from '../container/runtime.ts';
 import type { ContainerRecord, ContainerState } from '../container/types.ts';
 import type { Engine } from '../engine.ts';
-import { hostConfigJson, mountsJson } from './host-config.ts';
+import { mountsJson } from '../volume/mount-points.ts';
+import { hostConfigJson } from './host-config.ts';
 
 /** Config as inspect shows it: dockerd's field order, its nulls for unset lists, Volumes null when empty. */
 export function configJson(record: ContainerRecord): Record<string, unknown> {

@@ -5,7 +5,7 @@ import { invalid } from '../errors.ts';
 import { matchKVList, validateFilters, type Filters } from '../image/filters.ts';
 import { tryResolveImage } from '../image/lookup.ts';
 import { unixSeconds } from '../image/go-time.ts';
-import { mountsJson } from './host-config.ts';
+import { mountsJson } from '../volume/mount-points.ts';
 import { containerSizes, networkSettingsJson } from './inspect.ts';
 import { commandString, statusString, timeMs } from './status.ts';
 

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEngine, waitFor, type TestEngine } from '../helpers/engine.ts';
+import { DOCKER_20, startEngine, waitFor, type TestEngine } from '../helpers/engine.ts';
 import { PtyDocker } from './cli-containers-pty.ts';
 
 /**
@@ -209,13 +211,49 @@ describe('published ports', () => {
   });
 });
 
+describe('user networks', () => {
+  it('lets containers on one network reach each other by name', async () => {
+    ok('network', 'create', 'cc-net');
+    try {
+      ok('run', '-d', '--name', 'cc-srv', '--network', 'cc-net', 'busybox', 'sh', '-c', 'mkdir /www && echo by-name > /www/index.html && httpd -f -p 80 -h /www');
+      let out = '';
+      for (let i = 0; i < 20 && out !== 'by-name\n'; i++) {
+        out = docker(['run', '--rm', '--network', 'cc-net', 'busybox', 'wget', '-qO-', 'http://cc-srv/']).stdout;
+        if (out !== 'by-name\n') await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(out).toBe('by-name\n');
+      expect(inspect('cc-srv', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{$v.IPAddress}}{{end}}')).toMatch(/^cc-net \d+\.\d+\.\d+\.\d+$/);
+      expect(ok('ps', '--filter', 'network=cc-net', '--format', '{{.Names}} {{.Networks}}')).toBe('cc-srv cc-net\n');
+    } finally {
+      docker(['rm', '-f', 'cc-srv']);
+      docker(['network', 'rm', 'cc-net']);
+    }
+  });
+});
+
+describe('signals', () => {
+  it('forwards a signal the CLI receives to the container (docker run, no TTY)', async () => {
+    const child = spawn(DOCKER_20, ['run', '--rm', '--name', 'sig', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 4" TERM; echo ready; while true; do sleep 0.1; done'], {
+      env: { PATH: process.env.PATH, HOME: engine.stateDir, DOCKER_HOST: `unix://${engine.socket}`, DOCKER_CONFIG: path.join(engine.stateDir, 'docker-config') },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await waitFor(() => out.includes('ready'), 20_000);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(4);
+    expect(out).toBe('ready\ngot-term\n');
+  });
+});
+
 describe('TTY sessions on a real terminal', () => {
   it('runs -it, detaches with ctrl-p ctrl-q, attaches again and exits with the shell\'s code', async () => {
     const run = new PtyDocker(engine, ['run', '-it', '--name', 'tty', 'busybox', 'sh']);
     try {
       await run.expect('# ');
-      run.write('echo $((6*7)) $TERM\r');
+      run.write('echo $((6*7)) $TERM; stty size\r');
       await run.expect('42 xterm');
+      await run.expect('30 100');
       run.write('\x10\x11');
       expect(await run.exited()).toBe(0);
     } finally {
@@ -241,6 +279,24 @@ describe('TTY sessions on a real terminal', () => {
       start.kill();
     }
     ok('rm', 'tty');
+  });
+
+  it('runs -it --rm until the shell exits, with its code, and removes the container', async () => {
+    const run = new PtyDocker(engine, ['run', '-it', '--rm', '--name', 'tty-rm', 'busybox', 'sh']);
+    try {
+      await run.expect('# ');
+      run.write('exit 6\r');
+      expect(await run.exited()).toBe(6);
+    } finally {
+      run.kill();
+    }
+    expect(ok('ps', '-a', '-q', '--filter', 'name=tty-rm')).toBe('');
+  });
+
+  it('stores a TTY container\'s output raw, and logs replays it unframed', () => {
+    ok('run', '-t', '--name', 'tty-log', 'busybox', 'echo', 'through-a-tty');
+    expect(docker(['logs', 'tty-log'])).toEqual({ code: 0, stdout: 'through-a-tty\r\n', stderr: '' });
+    ok('rm', 'tty-log');
   });
 
   it('runs exec -it with the exec\'s exit code', async () => {

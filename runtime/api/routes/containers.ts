@@ -76,7 +76,7 @@ export function containerRoutes(router: Router, engine: Engine, execs: ExecRegis
   });
   router.on('DELETE', path(), async ({ res, params, query }) => {
     if (query.bool('link')) throw invalid('Conflict, cannot remove the default link name of the container');
-    await rt.remove(params[0]!, { force: query.bool('force') });
+    await rt.remove(params[0]!, { force: query.bool('force'), removeVolumes: query.bool('v') });
     sendEmpty(res, 204);
   });
 }
