@@ -36,17 +36,8 @@ export interface TestEngine {
 export async function startEngine(name: string, opts: { catalogDir?: string; extraArgs?: string[] } = {}): Promise<TestEngine> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), `layerlab-${name}-`));
   const socket = path.join(stateDir, 'engine.sock');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(REPO_ROOT, 'server/cli.ts'), 'engine', '--state-dir', stateDir, '--socket', socket, '--catalog-dir', opts.catalogDir ?? CATALOG_DIR, '--skip-setup', '--disk-quota', '256m', ...(opts.extraArgs ?? [])],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, LAYERLAB_TOOLS_DIR: path.join(DEFAULT_STATE_DIR, 'tools') } },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  await waitFor(() => stderr.includes('engine listening') || child.exitCode !== null, 60_000);
-  if (child.exitCode !== null) throw new Error(`engine exited (${child.exitCode}): ${stderr}`);
+  const args = [...engineArgs(stateDir, socket, opts.catalogDir ?? CATALOG_DIR), ...(opts.extraArgs ?? [])];
+  const child = await launch(args);
   return {
     pid: child.pid!,
     stateDir,
@@ -63,13 +54,36 @@ export async function startEngine(name: string, opts: { catalogDir?: string; ext
     },
     async stop() {
       await stopChild(child);
+      // An engine that died (a crash under test) leaves mounts, netns and cgroups; the next engine on the same
+      // state dir reaps them at start, exactly as after a crash in production.
+      if (child.exitCode !== 0) await stopChild(await launch(args).catch(() => undefined));
       await fs.rm(stateDir, { recursive: true, force: true });
     },
   };
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+function engineArgs(stateDir: string, socket: string, catalogDir: string): string[] {
+  return ['--state-dir', stateDir, '--socket', socket, '--catalog-dir', catalogDir, '--skip-setup', '--disk-quota', '256m'];
+}
+
+/** Start `server/cli.ts engine` and wait until it listens; throws with its stderr if it exits first. */
+async function launch(args: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'server/cli.ts'), 'engine', ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'pipe'],
+    env: { ...process.env, LAYERLAB_TOOLS_DIR: path.join(DEFAULT_STATE_DIR, 'tools') },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  await waitFor(() => stderr.includes('engine listening') || child.exitCode !== null, 60_000);
+  if (child.exitCode !== null) throw new Error(`engine exited (${child.exitCode}): ${stderr}`);
+  return child;
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
