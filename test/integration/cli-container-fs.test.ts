@@ -65,9 +65,19 @@ describe('container files and processes through the CLI', () => {
     const sentinel = path.join(sentinelDir, 'secret');
     writeFileSync(sentinel, 'HOST SECRET\n');
     // The container flips /swap between a real directory (holding a decoy at the sentinel's path) and a link
-    // to /: a copy that followed the link on the host would read or write the host's sentinel directory.
-    const script = `while true; do rm -rf /swap; mkdir -p /swap${sentinelDir}; echo decoy > /swap${sentinel}; rm -rf /swap; ln -s / /swap; done`;
+    // to /: a copy that followed the link on the host would read or write the host's sentinel directory. Each
+    // state lasts about as long as one copy takes, so swaps land in the middle of copies.
+    const script = `while true; do rm -rf /swap; mkdir -p /swap${sentinelDir}; echo decoy > /swap${sentinel}; usleep 20000; rm -rf /swap; ln -s / /swap; usleep 20000; done`;
     ok(['run', '-d', '--name', 'racer', 'busybox', 'sh', '-c', script]);
+    try {
+      race(sentinelDir, sentinel);
+    } finally {
+      engine.docker(['rm', '-f', 'racer']);
+      rmSync(sentinelDir);
+    }
+  }, 60_000);
+
+  function race(sentinelDir: string, sentinel: string): void {
     writeFileSync(path.join(work, 'evil'), 'WRITTEN BY CP\n');
     const deadline = Date.now() + 8000;
     let copiedOut = 0;
@@ -85,9 +95,7 @@ describe('container files and processes through the CLI', () => {
     expect(existsSync(path.join(sentinelDir, 'evil'))).toBe(false);
     // The race was real: some copies found the decoy through the directory.
     expect(copiedOut).toBeGreaterThan(0);
-    ok(['rm', '-f', 'racer']);
-    rmSync(sentinelDir);
-  }, 60_000);
+  }
 
   it('refuses to walk a tree deeper than the engine allows, and stays healthy', () => {
     ok(['exec', 'box', 'sh', '-c', 'd=/deep; for i in $(seq 300); do d=$d/d; done; mkdir -p $d']);

@@ -40,14 +40,18 @@ export function containerFsRoutes(router: Router, engine: Engine): void {
     sendJson(res, 200, changes.length > 0 ? changes : null);
   });
   router.on('GET', container('export'), async ({ res, params }) => {
-    await exportContainer(rt, params[0]!, (tar) => streamOut(res, tar, { 'Content-Type': 'application/octet-stream' }));
-    engine.events.emit('container', 'export', rt.inspect(params[0]!).record.Id, eventAttrs(engine, params[0]!));
+    const attrs = eventAttrs(engine, params[0]!);
+    const id = rt.inspect(params[0]!).record.Id;
+    await exportContainer(rt, id, (tar) => streamOut(res, tar, { 'Content-Type': 'application/octet-stream' }));
+    engine.events.emit('container', 'export', id, attrs);
   });
   router.on('POST', '/commit', async ({ req, res, query }) => {
     const body = await readJsonBody<ContainerConfig>(req);
     const idOrName = query.string('container') ?? '';
     if (!idOrName) throw invalid('No container name or ID supplied');
-    const id = await commitContainer({ runtime: rt, store: engine.store, ns: engine.ns }, idOrName, {
+    const attrs = eventAttrs(engine, idOrName);
+    const containerId = rt.inspect(idOrName).record.Id;
+    const id = await commitContainer({ runtime: rt, store: engine.store, ns: engine.ns }, containerId, {
       repo: query.string('repo') ?? '',
       tag: query.string('tag') ?? '',
       comment: query.string('comment') ?? '',
@@ -56,7 +60,7 @@ export function containerFsRoutes(router: Router, engine: Engine): void {
       ...(body ? { config: body } : {}),
       engineVersion: engine.options.version,
     });
-    engine.events.emit('container', 'commit', rt.inspect(idOrName).record.Id, { ...eventAttrs(engine, idOrName), comment: query.string('comment') ?? '' });
+    engine.events.emit('container', 'commit', containerId, { ...attrs, comment: query.string('comment') ?? '' });
     sendJson(res, 201, { Id: id });
   });
   router.on('GET', container('top'), async ({ res, params, query }) => {
@@ -64,10 +68,11 @@ export function containerFsRoutes(router: Router, engine: Engine): void {
   });
   router.on('GET', container('stats'), async ({ req, res, params, query }) => {
     const stream = query.string('stream') === undefined || query.bool('stream');
-    const { record } = rt.inspect(params[0]!);
-    if (!stream) {
+    const { record, state } = rt.inspect(params[0]!);
+    // A container that is not running gets one empty sample, streamed or not, as from dockerd.
+    if (!stream || !state.Running) {
       // One object with `precpu` filled: the CLI computes CPU % from two samples and gives up after 2 s.
-      const first = query.bool('one-shot') ? undefined : await sampleStats(rt, record.Id);
+      const first = query.bool('one-shot') || !state.Running ? undefined : await sampleStats(rt, record.Id);
       if (first) await new Promise((r) => setTimeout(r, 500));
       sendJson(res, 200, statsJson(await sampleStats(rt, record.Id), first, record));
       return;
