@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type DockerResult, type TestEngine } from '../helpers/engine.ts';
-import { writeContext } from './build-helpers.ts';
+import { runningIn, writeContext } from './build-helpers.ts';
 import { runScenarios, SCENARIOS } from './build-scenarios.ts';
 import { findDockerd, type Dockerd } from './real-dockerd.ts';
 
@@ -66,18 +66,22 @@ describe.skipIf(!dockerd)('the same builds on layerlab and on a real dockerd (cl
       { name: 'dotdot', files: { Dockerfile: 'FROM busybox\nCOPY ../../etc/passwd /x\n' } },
       { name: 'addtar', files: { Dockerfile: 'FROM busybox\nADD evil.tar /app/\nRUN find /app /escape 2>&1; true\n', escape: 'x\n' }, setup: evilTar },
     ];
+    const leftIds: string[] = [];
     for (const c of cases) {
       const dir = path.join(work, `fail-${c.name}`);
       await writeContext(dir, c.files);
       await c.setup?.(dir);
       const [ours, theirs] = (await both(async (docker) => docker(['build', ...(c.flags ?? []), dir]))) as DockerResult[];
       expect({ case: c.name, code: ours!.code, stderr: ours!.stderr }).toEqual({ case: c.name, code: theirs!.code, stderr: theirs!.stderr });
+      leftIds.push(...runningIn(theirs!.stdout));
       if (!c.stdoutDiffers) expect(normalise(ours!.stdout)).toBe(normalise(theirs!.stdout));
     }
     // Both keep the container whose command could not start (dockerd shows it Created, layerlab's runtime Exited (127)).
     const leftovers = (docker: Docker) => docker(['ps', '-a', '--format', '{{.Command}}']).stdout;
     expect(leftovers((a) => engine.docker(a))).toContain('"/nonexistent x"');
     expect(leftovers((a) => real.docker(a))).toContain('"/nonexistent x"');
+    // A shared comparison dockerd keeps running after this test: take away the containers these builds left.
+    for (const id of leftIds) real.docker(['rm', '-f', id]);
   }, 120_000);
 });
 
