@@ -27,6 +27,9 @@ export function networkHooks(net: NetworkManager, lookup: (id: string) => Contai
       }
       return { netnsPath };
     },
-    teardownContainer: (id) => net.teardownContainer(id),
+    // The container's processes are gone: its devices can go right after, under the network's lock.
+    async teardownContainer(id) {
+      await net.releaseContainer(id);
+    },
   };
 }

@@ -25,7 +25,7 @@ import { Live, type Run } from './live.ts';
 export interface NetworkHooks {
   /** Before runc starts: create the container's network namespace; may rewrite the hosts file. */
   setupContainer(id: string, opts: { name: string; hostname: string; hostsPath: string; extraHosts: readonly string[] }): Promise<{ netnsPath: string }>;
-  /** After the container stopped, and at removal: idempotent. */
+  /** After the container stopped, and at removal: idempotent. Devices may go after it resolves (the hook orders that). */
   teardownContainer(id: string): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import { Firewall, type FirewallModel } from './firewall.ts';
 import { renderHosts, writeHostsFile, type HostsEntry } from './hosts-file.ts';
 import { parseCidr, type Subnet } from './ipv4.ts';
 import { resolvesNames } from './networks.ts';
-import { deleteNetns, ip, listNetns, type HostNetns } from './netns.ts';
+import { deleteNetns, ip, ipBatch, listNetns, type HostNetns } from './netns.ts';
 import type { ContainerRecord, NetState, NetworkRecord, StateFile } from './state.ts';
 
 /**
@@ -11,6 +11,9 @@ import type { ContainerRecord, NetState, NetworkRecord, StateFile } from './stat
  * derived views of state (which bridges are live, what the firewall and hosts files must say).
  */
 export class NetCore {
+  /** Networks whose bridge exists: made by this process since its reset (which removes every bridge). */
+  readonly bridges = new Set<string>();
+
   constructor(
     readonly hostNs: HostNetns,
     /** Short, stable tag of this engine (from its state dir), part of its netns and chain names. */
@@ -74,12 +77,21 @@ export class NetCore {
     return taken;
   }
 
+  /** Networks whose bridge exists but that have no endpoint left. */
+  deadBridges(): string[] {
+    const live = new Set(this.liveBridgeNetworks().map((n) => n.id));
+    return [...this.bridges].filter((id) => !live.has(id));
+  }
+
+  /** Delete links (by name) and the bridges of `networkIds`, in one `ip` run; missing ones are fine. */
+  async removeLinks(names: readonly string[], networkIds: readonly string[] = []): Promise<void> {
+    await ipBatch(this.hostNs, [...names, ...networkIds.map(bridgeName)].map((n) => `link delete dev ${n}`), { force: true });
+    for (const id of networkIds) this.bridges.delete(id);
+  }
+
   /** Remove bridges of networks that have no endpoint left. */
   async pruneBridges(): Promise<void> {
-    const live = new Set(this.liveBridgeNetworks().map((n) => n.id));
-    for (const n of this.state.networks) {
-      if (n.driver === 'bridge' && !live.has(n.id)) await removeLink(this.hostNs, bridgeName(n.id));
-    }
+    await this.removeLinks([], this.deadBridges());
   }
 
   /**
@@ -136,6 +148,7 @@ export class NetCore {
     }
     for (const name of await listNetns(this.netnsPrefix)) await deleteNetns(name);
     for (const n of this.state.networks) if (n.driver === 'bridge') await removeLink(this.hostNs, bridgeName(n.id));
+    this.bridges.clear();
     await this.firewall.remove();
     this.state.containers = {};
     await this.save();

@@ -1,4 +1,4 @@
-import { ignoreMissing, ip, setSysctl, type HostNetns } from './netns.ts';
+import { ignoreMissing, ip, ipBatch, setSysctls, type HostNetns } from './netns.ts';
 
 /**
  * Link-level plumbing with iproute2: one bridge per network in the host netns, one veth pair per endpoint
@@ -15,27 +15,6 @@ export function vethName(endpointId: string): string {
   return `llv${endpointId.slice(0, 11)}`;
 }
 
-export async function linkExists(ns: HostNetns, name: string): Promise<boolean> {
-  try {
-    await ip(ns, ['link', 'show', 'dev', name]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Create the bridge with its gateway address, unless it exists. */
-export async function ensureBridge(ns: HostNetns, name: string, gatewayCidr: string): Promise<void> {
-  if (await linkExists(ns, name)) return;
-  await ip(ns, ['link', 'add', 'name', name, 'type', 'bridge']);
-  // No IPv6 on the bridge: its link-local address would let containers reach host services bound to ::.
-  await setSysctl(ns, `net.ipv6.conf.${name}.disable_ipv6`, '1');
-  // Lets DNAT'ed connections from 127.0.0.1 in the host netns leave through the bridge (published ports).
-  await setSysctl(ns, `net.ipv4.conf.${name}.route_localnet`, '1');
-  await ip(ns, ['addr', 'add', gatewayCidr, 'dev', name]);
-  await ip(ns, ['link', 'set', 'dev', name, 'up']);
-}
-
 export async function removeLink(ns: HostNetns, name: string): Promise<void> {
   await ignoreMissing(ip(ns, ['link', 'delete', 'dev', name]));
 }
@@ -43,26 +22,42 @@ export async function removeLink(ns: HostNetns, name: string): Promise<void> {
 export interface EndpointDevices {
   hostNs: HostNetns;
   bridge: string;
+  /** The bridge's address with prefix, when the bridge does not exist yet (the network's first endpoint). */
+  newBridgeCidr?: string;
   hostIf: string;
   containerNs: string;
   ifName: string;
   mac: string;
   /** Address with prefix, e.g. 172.18.0.2/16. */
   cidr: string;
+  /** The gateway of the container's default route, when this endpoint carries it. */
+  defaultVia?: string;
 }
 
-/** Create and wire one veth pair. On failure the pair is removed (deleting one end removes both). */
+/**
+ * Create and wire one veth pair (and the network's bridge first, when it is new) in four process runs: the
+ * links, their sysctls, the host side up, the container side configured. On failure the pair is removed
+ * (deleting one end removes both), and so is a bridge made here.
+ */
 export async function createEndpointDevices(d: EndpointDevices): Promise<void> {
+  const br = d.newBridgeCidr;
   try {
-    await ip(d.hostNs, ['link', 'add', 'name', d.hostIf, 'type', 'veth', 'peer', 'name', d.ifName, 'address', d.mac, 'netns', d.containerNs]);
-    await ip(d.hostNs, ['link', 'set', 'dev', d.hostIf, 'master', d.bridge]);
-    // A bridge port never needs an address of its own; without one there is nothing on the host to probe.
-    await setSysctl(d.hostNs, `net.ipv6.conf.${d.hostIf}.disable_ipv6`, '1');
-    await ip(d.hostNs, ['link', 'set', 'dev', d.hostIf, 'up']);
-    await ip(d.containerNs, ['addr', 'add', d.cidr, 'dev', d.ifName]);
-    await ip(d.containerNs, ['link', 'set', 'dev', d.ifName, 'up']);
+    await ipBatch(d.hostNs, [
+      ...(br ? [`link add name ${d.bridge} type bridge`] : []),
+      `link add name ${d.hostIf} type veth peer name ${d.ifName} address ${d.mac} netns ${d.containerNs}`,
+      `link set dev ${d.hostIf} master ${d.bridge}`,
+    ]);
+    // Before anything is up. No IPv6 on the bridge: its link-local address would let containers reach host
+    // services bound to ::; nor on a bridge port, which never needs an address (nothing on the host to probe).
+    // route_localnet lets DNAT'ed connections from 127.0.0.1 in the host netns leave through the bridge.
+    const bridgeSysctls: Array<[string, string]> = br ? [[`net.ipv6.conf.${d.bridge}.disable_ipv6`, '1'], [`net.ipv4.conf.${d.bridge}.route_localnet`, '1']] : [];
+    await setSysctls(d.hostNs, [...bridgeSysctls, [`net.ipv6.conf.${d.hostIf}.disable_ipv6`, '1']]);
+    await ipBatch(d.hostNs, [...(br ? [`addr add ${br} dev ${d.bridge}`, `link set dev ${d.bridge} up`] : []), `link set dev ${d.hostIf} up`]);
+    const route = d.defaultVia ? [`route replace default via ${d.defaultVia} dev ${d.ifName}`] : [];
+    await ipBatch(d.containerNs, [`addr add ${d.cidr} dev ${d.ifName}`, `link set dev ${d.ifName} up`, ...route]);
   } catch (err) {
     await removeLink(d.hostNs, d.hostIf);
+    if (br) await removeLink(d.hostNs, d.bridge);
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 import { conflict, forbidden, invalid } from '../errors.ts';
-import { bridgeName, createEndpointDevices, ensureBridge, removeLink, setDefaultRoute, vethName } from './devices.ts';
+import { bridgeName, createEndpointDevices, removeLink, setDefaultRoute, vethName } from './devices.ts';
 import type { NetCore } from './core.ts';
 import { isHostName } from './hosts-file.ts';
 import { allocateIp, checkRequestedIp } from './ipam.ts';
@@ -76,18 +76,19 @@ export async function attachEndpoint(core: NetCore, c: ContainerRecord, net: Net
 
 async function plumb(core: NetCore, c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
   const prefix = parseCidr(net.subnet!)!.prefix;
-  await ensureBridge(core.hostNs, bridgeName(net.id), `${net.gateway}/${prefix}`);
   await createEndpointDevices({
     hostNs: core.hostNs,
     bridge: bridgeName(net.id),
+    ...(core.bridges.has(net.id) ? {} : { newBridgeCidr: `${net.gateway}/${prefix}` }),
     hostIf: ep.hostIf,
     containerNs: c.netns,
     ifName: ep.ifName,
     mac: ep.mac,
     cidr: `${ep.ip}/${prefix}`,
+    // The first network with an address carries the default route, as in Docker.
+    ...(c.endpoints.find((e) => e.ip) === ep ? { defaultVia: net.gateway! } : {}),
   });
-  // The first network with an address carries the default route, as in Docker.
-  if (c.endpoints.find((e) => e.ip) === ep) await setDefaultRoute(c.netns, net.gateway, ep.ifName);
+  core.bridges.add(net.id);
 }
 
 /**

@@ -53,6 +53,12 @@ interface Jump {
 
 export class Firewall {
   private readonly chains: Chains;
+  /**
+   * What the kernel holds after this object's last successful change (our chains' text, and whether the
+   * jumps to them are in place); undefined until then or after a failure, when it is checked the slow way.
+   * Lets a change that changes nothing cost nothing, and the others one iptables-restore transaction.
+   */
+  private known?: { text: string; jumps: boolean };
 
   /** `tag` makes the chain names this engine's own, so engines sharing a netns never touch each other's. */
   constructor(
@@ -68,14 +74,44 @@ export class Firewall {
       await this.remove();
       return;
     }
+    const text = this.render(model, []);
+    const known = this.known;
+    if (known?.jumps && known.text === text) return;
+    this.known = undefined;
     if (model.bridges.some((b) => b.egressAllow.length > 0)) await setSysctl(this.ns, 'net.ipv4.ip_forward', '1');
-    // --noflush keeps everyone else's rules; declaring our chains flushes just them, in one transaction.
-    await inNetns(this.ns, RESTORE, ['--noflush'], this.render(model));
-    for (const jump of this.jumps()) await this.ensureJump(jump);
+    // --noflush keeps everyone else's rules; declaring our chains flushes just them, in one transaction
+    // (which also inserts the jumps when they are known to be missing).
+    const inserts = known && !known.jumps ? this.jumps().map((j) => ({ table: j.table, line: `-I ${j.chain} 1 ${j.spec.join(' ')}` })) : [];
+    await inNetns(this.ns, RESTORE, ['--noflush'], this.render(model, inserts));
+    if (!known) for (const jump of this.jumps()) await this.ensureJump(jump);
+    this.known = { text, jumps: true };
   }
 
   /** Remove our jumps and chains; safe to call when they do not exist. */
   async remove(): Promise<void> {
+    const known = this.known;
+    this.known = undefined;
+    if (known && !known.jumps && known.text === '') {
+      this.known = known;
+      return;
+    }
+    // Known to be in place: one transaction; if the kernel disagrees, it changes nothing and the slow path runs.
+    if (!known?.jumps || !(await this.removeKnown())) await this.removeChecked();
+    this.known = { text: '', jumps: false };
+  }
+
+  private async removeKnown(): Promise<boolean> {
+    const lines = (table: 'filter' | 'nat', chains: string[]) => [
+      ...this.jumps().filter((j) => j.table === table).map((j) => `-D ${j.chain} ${j.spec.join(' ')}`),
+      ...chains.map((c) => `-F ${c}`),
+      ...chains.map((c) => `-X ${c}`),
+    ];
+    const c = this.chains;
+    const text = ['*filter', ...lines('filter', [c.input, c.forward]), 'COMMIT', '*nat', ...lines('nat', [c.dnat, c.post]), 'COMMIT', ''].join('\n');
+    return inNetns(this.ns, RESTORE, ['--noflush'], text).then(() => true, () => false);
+  }
+
+  private async removeChecked(): Promise<void> {
     for (const jump of this.jumps()) {
       // Bounded: a crash between check and insert could at worst have left a few duplicates.
       for (let i = 0; i < 8 && (await this.hasJump(jump)); i++) {
@@ -118,7 +154,8 @@ export class Firewall {
     }
   }
 
-  private render(model: FirewallModel): string {
+  /** Our chains as iptables-restore input, plus `extra` lines (jump inserts) in their tables. */
+  private render(model: FirewallModel, extra: Array<{ table: 'filter' | 'nat'; line: string }>): string {
     const c = this.chains;
     const filter = [`:${c.input} - [0:0]`, `:${c.forward} - [0:0]`];
     const nat = [`:${c.dnat} - [0:0]`, `:${c.post} - [0:0]`];
@@ -137,6 +174,7 @@ export class Firewall {
       const dst = p.hostIp ? ` -d ${p.hostIp}/32` : '';
       nat.push(`-A ${c.dnat}${dst} -p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.destIp}:${p.destPort}`);
     }
+    for (const e of extra) (e.table === 'filter' ? filter : nat).push(e.line);
     return ['*filter', ...filter, 'COMMIT', '*nat', ...nat, 'COMMIT', ''].join('\n');
   }
 

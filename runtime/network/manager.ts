@@ -3,7 +3,6 @@ import path from 'node:path';
 import { forbidden, invalid } from '../errors.ts';
 import { KeyedMutex } from '../util/locks.ts';
 import { NetCore } from './core.ts';
-import { removeLink } from './devices.ts';
 import { attachEndpoint, containerRecord, endpointOn, HOST_REFUSED, removeEndpoint, type AttachOptions } from './endpoints.ts';
 import { Firewall } from './firewall.ts';
 import { parseExtraHosts } from './hosts-file.ts';
@@ -17,7 +16,7 @@ import {
 import { publishPorts } from './publish.ts';
 import type { PortRequest } from './ports.ts';
 import { networkResource, networkSettings, endpointJson, type SettingsOptions } from './shapes.ts';
-import { StateFile, type PublishedPort } from './state.ts';
+import { StateFile, type ContainerRecord, type PublishedPort } from './state.ts';
 
 export interface NetworkManagerOptions {
   /** The engine's state dir; network state lives in `<stateDir>/networks/`. */
@@ -204,19 +203,35 @@ export class NetworkManager {
   }
 
   /** Undo setupContainer and every attach and publish: idempotent, for stop, kill and removal. */
-  teardownContainer(id: string): Promise<void> {
+  async teardownContainer(id: string): Promise<void> {
+    await (await this.releaseContainer(id)).gone;
+  }
+
+  /**
+   * teardownContainer in two steps, for a container whose processes are gone: it is forgotten at once (state,
+   * its peers' hosts files), and its devices, netns and rules are removed right after, as the next task
+   * under the same lock, so every later network operation finds them gone. Resolves after the first step,
+   * `gone` after both. After a crash between the two, open's reset removes what is left, by name.
+   */
+  releaseContainer(id: string): Promise<{ gone: Promise<void> }> {
     return this.locked(async () => {
       const c = this.core.state.containers[id];
-      if (!c) return;
+      if (!c) return { gone: Promise.resolve() };
       const nets = c.endpoints.map((e) => e.networkId);
-      for (const ep of c.endpoints) if (ep.hostIf) await removeLink(this.core.hostNs, ep.hostIf);
       delete this.core.state.containers[id];
       await this.core.save();
-      await deleteNetns(c.netns);
-      await this.core.pruneBridges();
-      await this.core.applyFirewall();
       await this.core.refreshHosts(this.core.neighbours(id, nets));
+      const gone = this.locked(() => this.removeDevices(c));
+      // Handled here so that a caller not waiting for it never sees an unhandled rejection.
+      gone.catch(() => undefined);
+      return { gone };
     });
+  }
+
+  /** A forgotten container's veths, the bridges nobody uses any more, its netns, and the rules: side by side. */
+  private async removeDevices(c: ContainerRecord): Promise<void> {
+    const veths = c.endpoints.flatMap((e) => (e.hostIf ? [e.hostIf] : []));
+    await allDone([this.core.removeLinks(veths, this.core.deadBridges()), deleteNetns(c.netns), this.core.applyFirewall()]);
   }
 
   /** True while the container has a netns from setupContainer. */
@@ -233,6 +248,12 @@ export class NetworkManager {
   shutdown(): Promise<void> {
     return this.locked(() => this.core.reset());
   }
+}
+
+/** Wait for every promise (independent steps run side by side); then fail with the first failure, if any. */
+async function allDone(work: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function checkCidr(text: string): string {

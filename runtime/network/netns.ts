@@ -28,6 +28,25 @@ export function ip(ns: HostNetns, args: readonly string[]): Promise<string> {
   return run('ip', ns === undefined ? args : ['-n', ns, ...args], { timeoutMs: TOOL_TIMEOUT_MS });
 }
 
+/**
+ * Run several `ip` commands in one process (`ip -batch -`), in a netns (named) or in the engine's own: one
+ * spawn instead of one per command. Lines are built from engine-made names only, never from learner text.
+ * It stops at the first failing line (those before it stay done); with `force` it runs every line and
+ * fails only if a line failed for a reason other than "already gone".
+ */
+export async function ipBatch(ns: HostNetns, lines: readonly string[], opts: { force?: boolean } = {}): Promise<void> {
+  if (lines.length === 0) return;
+  const args = [...(ns === undefined ? [] : ['-n', ns]), ...(opts.force ? ['-force'] : []), '-batch', '-'];
+  try {
+    await run('ip', args, { timeoutMs: TOOL_TIMEOUT_MS, input: `${lines.join('\n')}\n` });
+  } catch (err) {
+    // The tool's error message holds its whole stderr: one line per failed command, and a summary.
+    const stderr = (err as Error & { cause?: Error }).cause?.message ?? '';
+    const real = stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l) && !MISSING.test(l));
+    if (!opts.force || real.length > 0) throw err;
+  }
+}
+
 /** Run any host tool inside a netns. nsenter only switches the network namespace; the binary is the host's. */
 export function inNetns(ns: HostNetns, file: string, args: readonly string[], input?: string): Promise<string> {
   const opts = { timeoutMs: TOOL_TIMEOUT_MS, input };
@@ -37,7 +56,20 @@ export function inNetns(ns: HostNetns, file: string, args: readonly string[], in
 
 /** Write a sysctl under net.* (per netns: /proc/sys/net shows the netns of the process that opens it). */
 export async function setSysctl(ns: HostNetns, key: string, value: string): Promise<void> {
-  await inNetns(ns, 'sysctl', ['-q', '-w', `${key}=${value}`]);
+  await setSysctls(ns, [[key, value]]);
+}
+
+/**
+ * Write several sysctls under net.* in one go: in the engine's own netns straight through /proc/sys (keys
+ * here never hold a `/`, so dots are the separators), elsewhere with one `sysctl` run inside the netns.
+ */
+export async function setSysctls(ns: HostNetns, entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
+  if (entries.length === 0) return;
+  if (ns === undefined && entries.every(([key]) => /^net\.[A-Za-z0-9_.-]+$/.test(key))) {
+    for (const [key, value] of entries) await fs.writeFile(path.join('/proc/sys', ...key.split('.')), value);
+    return;
+  }
+  await inNetns(ns, 'sysctl', ['-q', '-w', ...entries.map(([key, value]) => `${key}=${value}`)]);
 }
 
 /** Errors that mean "already gone": removal is idempotent so recovery can replay it. */
