@@ -1,4 +1,5 @@
 import { primaryNetwork } from '../container-network.ts';
+import { checkShape, CONFIG_FIELDS, HOST_CONFIG_FIELDS, strSlice } from './body-shape.ts';
 import type { CreateOptions, HostConfig } from '../container/types.ts';
 import { EngineError, invalid, notFound } from '../errors.ts';
 import type { ContainerConfig } from '../image/config.ts';
@@ -18,15 +19,22 @@ export type CreateBody = ContainerConfig & { HostConfig?: HostConfig | null; Net
  */
 export function createOptions(ns: Namespace, network: NetworkManager, name: string | undefined, body: CreateBody | undefined): CreateOptions {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('Config cannot be empty in order to create a container');
-  const config: ContainerConfig & { HostConfig?: unknown; NetworkingConfig?: unknown } = { ...body };
+  checkShape(body as Record<string, unknown>, 'Config', CONFIG_FIELDS);
+  const config: ContainerConfig & { HostConfig?: unknown; NetworkingConfig?: unknown } = { ...body, Cmd: strSlice(body.Cmd), Entrypoint: strSlice(body.Entrypoint) };
   const hostConfig = body.HostConfig;
+  if (hostConfig !== undefined && hostConfig !== null && (typeof hostConfig !== 'object' || Array.isArray(hostConfig))) throw invalid('json: cannot unmarshal into Go struct field HostConfig');
+  if (hostConfig) {
+    checkShape(hostConfig, 'HostConfig', HOST_CONFIG_FIELDS);
+    if (hostConfig.RestartPolicy) checkShape(hostConfig.RestartPolicy, 'RestartPolicy', { Name: 'string', MaximumRetryCount: 'number' });
+    if (hostConfig.LogConfig) checkShape(hostConfig.LogConfig, 'LogConfig', { Type: 'string', Config: 'stringMap' });
+  }
   delete config.HostConfig;
   delete config.NetworkingConfig;
   if (typeof config.Image !== 'string' || config.Image === '') throw invalid('No image specified');
   const found = tryResolveImage(ns, config.Image);
   if (!found) throw notFound(`No such image: ${displayRef(config.Image)}`);
   if (config.StopSignal) parseSignal(config.StopSignal);
-  const host = hostConfig && typeof hostConfig === 'object' ? hostConfig : {};
+  const host = hostConfig ?? {};
   checkNetwork(network, host);
   return { ...(name ? { name } : {}), image: found.id, config: config as ContainerConfig, hostConfig: host };
 }

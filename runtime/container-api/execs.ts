@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ExecOptions, ExecProcess } from '../container/exec.ts';
 import type { ContainerRuntime } from '../container/runtime.ts';
 import { conflict, invalid, notFound } from '../errors.ts';
+import { checkShape, EXEC_FIELDS, strSlice } from './body-shape.ts';
 
 /** The body of `POST /containers/{id}/exec`, as the CLI sends it (engine-api-facts §7.11). */
 export interface ExecConfig {
@@ -44,7 +45,9 @@ export class ExecRegistry {
     const { record, state } = this.runtime.inspect(idOrName);
     if (!state.Running) throw conflict(`Container ${record.Id} is not running`);
     if (state.Paused) throw conflict(`Container ${record.Id} is paused, unpause the container before exec`);
-    if (!Array.isArray(config.Cmd) || config.Cmd.length === 0) throw invalid('No exec command specified');
+    checkShape(config as Record<string, unknown>, 'ExecConfig', EXEC_FIELDS);
+    config = { ...config, Cmd: strSlice(config.Cmd) ?? null };
+    if (!config.Cmd || config.Cmd.length === 0) throw invalid('No exec command specified');
     this.forgetOldest();
     const id = randomBytes(32).toString('hex');
     let markStarted!: (p: ExecProcess | undefined) => void;

@@ -12,18 +12,19 @@ export interface LogEntry {
 export interface LogOptions {
   stdout: boolean;
   stderr: boolean;
-  /** Unix seconds (with fraction) as the CLI sends them; 0 = no bound. */
-  since?: number;
-  until?: number;
+  /** Nanoseconds since the epoch (the CLI sends `<secs>.<nanos>`, which a double cannot hold exactly). */
+  since?: bigint;
+  until?: bigint;
   /** Lines from the end of the file (before the stream filter, as dockerd); undefined = all. */
   tail?: number;
 }
 
 /** `since`/`until` as the CLI sends them: `<secs>` or `<secs>.<nanos>`; empty means unset. */
-export function parseLogTime(value: string | undefined, name: string): number | undefined {
+export function parseLogTime(value: string | undefined, name: string): bigint | undefined {
   if (value === undefined || value === '') return undefined;
-  if (!/^-?\d+(?:\.\d{1,9})?$/.test(value)) throw invalid(`invalid value for ${name}: ${JSON.stringify(value.slice(0, 50))}`);
-  return Number(value);
+  const m = /^(\d{1,12})(?:\.(\d{1,9}))?$/.exec(value);
+  if (!m) throw invalid(`invalid value for ${name}: ${JSON.stringify(value.slice(0, 50))}`);
+  return BigInt(m[1]!) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
 /** `tail`: `all` or a non-negative count; anything else means all, as dockerd treats it. */
@@ -38,10 +39,11 @@ export function fixedTime(time: string): string {
   return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z` : time;
 }
 
-function unixOf(time: string): number {
-  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(time);
-  if (!m) return 0;
-  return Date.parse(`${m[1]}Z`) / 1000 + Number(`0.${m[2] ?? '0'}`);
+function unixNanos(time: string): bigint {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(time);
+  const secs = m ? Date.parse(`${m[1]}Z`) / 1000 : NaN;
+  if (!m || !Number.isFinite(secs)) return 0n;
+  return BigInt(secs) * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
 function parseLine(line: string): LogEntry | undefined {
@@ -57,9 +59,9 @@ function parseLine(line: string): LogEntry | undefined {
 /** Whether an entry passes the stream and time filters. */
 export function wanted(e: LogEntry, opts: LogOptions): boolean {
   if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) return false;
-  const t = unixOf(e.time);
-  if (opts.since && t < opts.since) return false;
-  if (opts.until && t > opts.until) return false;
+  const t = unixNanos(e.time);
+  if (opts.since !== undefined && t < opts.since) return false;
+  if (opts.until !== undefined && t > opts.until) return false;
   return true;
 }
 

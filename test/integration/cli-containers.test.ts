@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,10 @@ describe('a detached container', () => {
     expect(docker(['logs', '-f', 'follow'])).toEqual({ code: 0, stdout: 'one\nthree\n', stderr: 'two\n' });
     expect(Date.now() - started).toBeGreaterThan(1500);
     expect(docker(['logs', '-f', '--tail', '1', 'follow'])).toEqual({ code: 0, stdout: 'three\n', stderr: '' });
+    const stamps = docker(['logs', '-t', 'follow']).stderr.split(' ');
+    expect(stamps[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    expect(docker(['logs', '--since', stamps[0]!, 'follow'])).toEqual({ code: 0, stdout: 'three\n', stderr: 'two\n' });
+    expect(docker(['logs', '--until', stamps[0]!, 'follow'])).toEqual({ code: 0, stdout: 'one\n', stderr: 'two\n' });
     ok('rm', 'follow');
   });
 
@@ -313,6 +318,48 @@ describe('TTY sessions on a real terminal', () => {
     }
   });
 });
+
+describe('the API under malformed or early requests', () => {
+  it('answers a create body of the wrong shape with 400 and keeps ps working', async () => {
+    for (const body of [{ Image: 'busybox', Cmd: [1, 2] }, { Image: 'busybox', Env: 'A=1' }, { Image: 'busybox', HostConfig: { Binds: 'x' } }, [], { Image: 5 }]) {
+      const r = await api('POST', '/v1.41/containers/create', body);
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toHaveProperty('message');
+    }
+    expect(ok('ps', '-a', '--format', '{{.Names}}')).not.toContain('undefined');
+  });
+
+  it('sends the wait headers before the container exits', async () => {
+    const id = ok('run', '-d', 'busybox', 'sleep', '300').trim();
+    try {
+      const head = await new Promise<number | undefined>((resolve, reject) => {
+        const req = http.request({ socketPath: engine.socket, method: 'POST', path: `/v1.41/containers/${id}/wait?condition=next-exit` }, (res) => {
+          resolve(res.statusCode);
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(head).toBe(200);
+      expect(inspect(id, '{{.State.Running}}')).toBe('true');
+    } finally {
+      ok('rm', '-f', id);
+    }
+  });
+});
+
+function api(method: string, urlPath: string, body: unknown): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = JSON.stringify(body);
+    const req = http.request({ socketPath: engine.socket, method, path: urlPath, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
 
 function waitForLogs(name: string, text: string): void {
   for (let i = 0; i < 100; i++) {
