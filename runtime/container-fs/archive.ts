@@ -47,8 +47,8 @@ export function getContainerArchive(runtime: ContainerRuntime, idOrName: string,
     if (!found) throw missing(containerPath, idOrName);
     try {
       const stat = await statOf(opened, found.node, containerPath);
-      const name = archiveName(containerPath);
-      const tar = name === '' ? packTree(opened.rootfs, found.node, '', { skipAtRoot: opened.live ? KERNEL_DIRS : new Set() }) : packTree(opened.rootfs, found.node, name);
+      const skipAtRoot = opened.live ? KERNEL_DIRS : new Set<string>();
+      const tar = packTree(opened.rootfs, found.node, archiveName(containerPath), { skipAtRoot }, found.parent);
       await send(stat, tar);
     } finally {
       await release(found.node);
@@ -82,11 +82,11 @@ export function putContainerArchive(runtime: ContainerRuntime, idOrName: string,
   });
 }
 
-/** The name the archive gives the copied path: its base name (`.` for `dir/.`), '' for the root. */
+/** The name the archive gives the copied path: its base name (`.` for `dir/.`, `/` for the root). */
 function archiveName(containerPath: string): string {
   if (/(^|\/)\.$/.test(containerPath)) return '.';
   const base = path.posix.basename(path.posix.normalize(`/${containerPath}`));
-  return base === '/' || base === '' ? '' : base;
+  return base === '' ? '/' : base;
 }
 
 async function statOf(opened: OpenedRoot, node: Node, containerPath: string): Promise<PathStat> {

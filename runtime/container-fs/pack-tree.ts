@@ -12,19 +12,20 @@ export interface PackTreeOptions {
 
 /**
  * Tar a tree of a container's filesystem (`docker cp` out, `docker export`), reached only through held
- * descriptors (root-fd.ts): `name` is the archive name of `node` ('' for the root itself, whose children
- * are then named directly, as export names them). Links are stored as links, never followed; hard links
+ * descriptors (root-fd.ts): `name` is the archive name of `node`; '' names its children directly (export),
+ * '/' names them `/child` (what the CLI's rebase expects for `docker cp c:/ dir`); `parent`, the held directory `node` is in, lets a link at
+ * the top be stored too. Links are stored as links, never followed; hard links
  * within the tree stay links; sockets and device nodes are left out. The caller keeps `rootfs` open until
  * the stream ends; the stream errors if the walk fails.
  */
-export function packTree(rootfs: RootFs, node: Node, name: string, opts: PackTreeOptions = {}): Readable {
+export function packTree(rootfs: RootFs, node: Node, name: string, opts: PackTreeOptions = {}, parent?: Node): Readable {
   const pack = tarStream.pack();
   const out = new PassThrough();
   pack.on('error', (err: Error) => out.destroy(err));
   pack.pipe(out);
   const walker = new Walker(rootfs, pack, opts);
   void walker
-    .entry(node, name, undefined)
+    .entry(node, name, parent)
     .then(() => pack.finalize())
     .catch((err: Error) => pack.destroy(err));
   return out;
@@ -44,7 +45,7 @@ class Walker {
     const st = node.stat;
     const base: TarHeader = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: new Date(Math.floor(st.mtimeMs / 1000) * 1000) };
     if (st.isDirectory()) {
-      if (name !== '') await addEntry(this.pack, { ...base, name: `${name}/`, type: 'directory' });
+      if (name !== '' && name !== '/') await addEntry(this.pack, { ...base, name: `${name}/`, type: 'directory' });
       await this.children(node, name);
     } else if (st.isFile()) {
       await this.file(node, base);
@@ -59,11 +60,11 @@ class Walker {
     if (name.split('/').length > MAX_DEPTH) throw forbidden(`${dir.path} is nested more than ${MAX_DEPTH} levels deep`);
     const names = (await this.rootfs.list(dir)).sort();
     for (const child of names) {
-      if (name === '' && dir.path === '/' && this.opts.skipAtRoot?.has(child)) continue;
+      if (dir.path === '/' && this.opts.skipAtRoot?.has(child)) continue;
       const node = await this.rootfs.child(dir, child);
       if (!node) continue; // deleted while the walk ran
       try {
-        await this.entry(node, name === '' ? child : `${name}/${child}`, dir);
+        await this.entry(node, name === '' || name === '/' ? `${name}${child}` : `${name}/${child}`, dir);
       } finally {
         await release(node);
       }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, promises as fs, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ describe('container files and processes through the CLI', () => {
   beforeAll(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'layerlab-cfs-'));
     engine = await startEngine('cli-container-fs');
-    ok(['run', '-d', '--name', 'box', 'busybox', 'sh', '-c', 'mkdir -p /data/sub && echo hello > /data/f.txt && echo deep > /data/sub/g && sleep 600']);
+    ok(['run', '-d', '--name', 'box', 'busybox', 'sh', '-c', 'mkdir -p /data/sub && echo hello > /data/f.txt && echo deep > /data/sub/g && ln -s /data/f.txt /link && sleep 600']);
   });
 
   afterAll(async () => {
@@ -37,6 +37,15 @@ describe('container files and processes through the CLI', () => {
     expect(readFileSync(path.join(work, 'data/sub/g'), 'utf8')).toBe('deep\n');
     const tar = spawnSync('tar', ['-tf', '-'], { input: engine.docker(['cp', 'box:/data/f.txt', '-']).stdout, encoding: 'utf8' });
     expect(tar.stdout).toBe('f.txt\n');
+    ok(['cp', 'box:/link', path.join(work, 'link')]);
+    expect(readlinkSync(path.join(work, 'link'))).toBe('/data/f.txt');
+    ok(['cp', '-L', 'box:/link', path.join(work, 'followed')]);
+    expect(readFileSync(path.join(work, 'followed'), 'utf8')).toBe('hello\n');
+    ok(['cp', 'box:/data/.', path.join(work, 'contents')]);
+    expect(readFileSync(path.join(work, 'contents/sub/g'), 'utf8')).toBe('deep\n');
+    ok(['cp', 'box:/', path.join(work, 'root')]);
+    expect(readFileSync(path.join(work, 'root/data/f.txt'), 'utf8')).toBe('hello\n');
+    expect(existsSync(path.join(work, 'root/bin/busybox'))).toBe(true);
   });
 
   it('copies a file and a directory into a container, and renames on the way', () => {
