@@ -51,9 +51,13 @@ export function stateJson(s: ContainerState): Record<string, unknown> {
   };
 }
 
-/** NetworkSettings from the network layer: published ports, and the configured network even when stopped. */
-export function networkSettingsJson(engine: Engine, record: ContainerRecord): Record<string, unknown> {
-  return engine.network.networkSettings(record.Id, { exposedPorts: Object.keys(record.Config.ExposedPorts ?? {}), networks: [primaryNetwork(record)] });
+/**
+ * NetworkSettings from the network layer: the configured network even when stopped; ports only while the
+ * container runs (dockerd shows `Ports: {}` for a created or exited container, exposed ports included).
+ */
+export function networkSettingsJson(engine: Engine, record: ContainerRecord, running: boolean): Record<string, unknown> {
+  const exposedPorts = running ? Object.keys(record.Config.ExposedPorts ?? {}) : [];
+  return engine.network.networkSettings(record.Id, { exposedPorts, networks: [primaryNetwork(record)] });
 }
 
 /** Bytes of the container's writable layer, and of it plus its image (`?size=1`, `docker ps -s`). */
@@ -110,6 +114,6 @@ export async function inspectContainer(engine: Engine, idOrName: string, opts: {
   if (opts.size) Object.assign(out, await containerSizes(engine, record, paths));
   out.Mounts = mountsJson(record);
   out.Config = configJson(record);
-  out.NetworkSettings = networkSettingsJson(engine, record);
+  out.NetworkSettings = networkSettingsJson(engine, record, state.Running);
   return out;
 }

@@ -92,7 +92,7 @@ function portsOf(settings: Record<string, unknown>): Array<Record<string, unknow
 }
 
 async function summary(engine: Engine, { record, state }: Entry, size: boolean): Promise<Record<string, unknown>> {
-  const settings = networkSettingsJson(engine, record);
+  const settings = networkSettingsJson(engine, record, state.Running);
   const out: Record<string, unknown> = {
     Id: record.Id,
     Names: [record.Name],
