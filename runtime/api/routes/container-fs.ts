@@ -78,6 +78,7 @@ export function containerFsRoutes(router: Router, engine: Engine): void {
       return;
     }
     res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.on('error', () => undefined);
     let previous;
     while (!res.destroyed && !req.destroyed) {
       const current = await sampleStats(rt, record.Id).catch(() => undefined);

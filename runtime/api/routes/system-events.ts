@@ -20,8 +20,10 @@ export function systemEventRoutes(router: Router, engine: Engine): void {
     const wanted = (e: EngineEvent) => matches(e, filters) && (since === undefined || e.timeNano >= since) && (until === undefined || e.timeNano <= until);
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.flushHeaders();
+    // A client that went away mid-write must not become an unhandled error.
+    res.on('error', () => undefined);
     const send = (e: EngineEvent) => {
-      if (wanted(e)) res.write(`${JSON.stringify(e)}\n`);
+      if (wanted(e) && !res.destroyed && !res.writableEnded) res.write(`${JSON.stringify(e)}\n`);
     };
     // The past is replayed only when asked for (`--since`), as dockerd does.
     if (since !== undefined) for (const e of engine.events.recent()) send(e);
