@@ -152,6 +152,8 @@ describe('a detached container', () => {
     expect(ok('ps', '-a', '-q', '--no-trunc', '--filter', 'status=exited', '--filter', 'name=list-')).toBe(`${b}\n`);
     expect(ok('ps', '-a', '-q', '--no-trunc', '--filter', 'exited=0', '--filter', 'name=list-')).toBe(`${b}\n`);
     expect(ok('ps', '-a', '-q', '--no-trunc', '--filter', `id=${a.slice(0, 8)}`)).toBe(`${a}\n`);
+    expect(ok('ps', '-a', '-q', '--no-trunc', '--filter', 'before=list-b', '--filter', 'name=list-')).toBe(`${a}\n`);
+    expect(ok('ps', '-a', '-q', '--no-trunc', '--filter', 'since=list-a', '--filter', 'name=list-')).toBe(`${b}\n`);
     expect(ok('ps', '-a', '-q', '--no-trunc', '--filter', 'ancestor=busybox', '--filter', 'name=list-')).toBe(`${b}\n${a}\n`);
     expect(ok('ps', '-s', '--filter', 'name=list-a', '--format', '{{.Size}}')).toMatch(/B \(virtual [\d.]+MB\)\n$/);
     expect(ok('container', 'prune', '-f')).toContain(b);
