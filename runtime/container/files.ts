@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { LOCAL_HOSTS } from '../network/hosts-file.ts';
-import { atomicWriteFile } from '../util/fsx.ts';
+import { isErrno } from '../errors.ts';
 
 /** Docker's /etc/hosts for a container without a network address (the networking layer rewrites it). */
 export const DEFAULT_HOSTS = [...LOCAL_HOSTS, ''].join('\n');
@@ -17,9 +17,17 @@ export async function defaultResolvConf(): Promise<string> {
   return `${kept ? `${kept}\n` : ''}nameserver 8.8.8.8\nnameserver 8.8.4.4\n`;
 }
 
-/** Write the files a container's /etc/hosts, /etc/hostname and /etc/resolv.conf are bind-mounted from. */
+/**
+ * Write the files a container's /etc/hosts, /etc/hostname and /etc/resolv.conf are bind-mounted from (hosts
+ * only when missing: the networking layer keeps it). Plain writes, not atomic ones with fsyncs: the container
+ * is not running yet, and every start writes them again.
+ */
 export async function writeEtcFiles(paths: { hosts: string; hostname: string; resolvConf: string }, hostname: string, resolvConf: string): Promise<void> {
-  await atomicWriteFile(paths.hostname, `${hostname}\n`, 0o644);
-  await atomicWriteFile(paths.resolvConf, resolvConf, 0o644);
-  await fs.access(paths.hosts).catch(() => atomicWriteFile(paths.hosts, DEFAULT_HOSTS, 0o644));
+  await Promise.all([
+    fs.writeFile(paths.hostname, `${hostname}\n`, { mode: 0o644 }),
+    fs.writeFile(paths.resolvConf, resolvConf, { mode: 0o644 }),
+    fs.writeFile(paths.hosts, DEFAULT_HOSTS, { mode: 0o644, flag: 'wx' }).catch((err: unknown) => {
+      if (!isErrno(err, 'EEXIST')) throw err;
+    }),
+  ]);
 }

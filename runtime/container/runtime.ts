@@ -20,6 +20,7 @@ import { Runc, type RuncProcess } from './runc.ts';
 import { parseSignal } from './signals.ts';
 import { DEFAULT_LIMITS, type BindMount, type ContainerRecord, type ContainerState, type CreateOptions, type MountPoint, type RuntimeLimits, type WaitCondition, type WaitResult } from './types.ts';
 import { Live, type Run } from './live.ts';
+import { allDone } from '../util/settle.ts';
 
 /** The networking layer's part in a container's life (runtime/network's NetworkManager fits it). */
 export interface NetworkHooks {
@@ -217,10 +218,16 @@ export class ContainerRuntime {
     let pid: number;
     try {
       const top = await this.opts.store.topLayer(record.Image);
-      await mountRootfs(top ? await this.opts.store.layers.lowerDirs(top) : [], this.initLayer, rootfs);
       await writeEtcFiles(files, record.Config.Hostname, this.resolvConf);
-      const volumeBinds = (await this.opts.volumes?.beforeStart(record, rootfs.merged)) ?? [];
-      const net = await this.opts.network?.setupContainer(id, { name: record.Name.slice(1), hostname: record.Config.Hostname, hostsPath: files.hosts, extraHosts: record.HostConfig.ExtraHosts ?? [] });
+      const filesystem = async () => {
+        await mountRootfs(top ? await this.opts.store.layers.lowerDirs(top) : [], this.initLayer, rootfs);
+        return (await this.opts.volumes?.beforeStart(record, rootfs.merged)) ?? [];
+      };
+      // The network's part needs nothing of the mount's: the two run side by side.
+      const [volumeBinds, net] = await allDone([
+        filesystem(),
+        this.opts.network?.setupContainer(id, { name: record.Name.slice(1), hostname: record.Config.Hostname, hostsPath: files.hosts, extraHosts: record.HostConfig.ExtraHosts ?? [] }),
+      ]);
       const ctx: LaunchContext = {
         runc: this.runc,
         limits: this.limits,
@@ -278,9 +285,7 @@ export class ContainerRuntime {
       await Promise.all([unmountRootfs(this.rootfsPaths(id)), removeCgroup(c.record.CgroupPath)]);
     };
     // The network's part is independent of the rest: both run side by side, and both are always finished.
-    const results = await Promise.allSettled([local(), this.opts.network?.teardownContainer(id)]);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await allDone([local(), this.opts.network?.teardownContainer(id)]);
   }
 
   private async setState(c: Live, state: ContainerState): Promise<void> {

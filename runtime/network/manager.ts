@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { forbidden, invalid } from '../errors.ts';
 import { KeyedMutex } from '../util/locks.ts';
+import { allDone } from '../util/settle.ts';
 import { NetCore } from './core.ts';
 import { attachEndpoint, containerRecord, endpointOn, HOST_REFUSED, removeEndpoint, type AttachOptions } from './endpoints.ts';
 import { Firewall } from './firewall.ts';
@@ -214,6 +215,8 @@ export class NetworkManager {
    * `gone` after both. After a crash between the two, open's reset removes what is left, by name.
    */
   releaseContainer(id: string): Promise<{ gone: Promise<void> }> {
+    // Already released (a stopped container being removed): no need to queue behind its devices' removal.
+    if (!this.core.state.containers[id]) return Promise.resolve({ gone: this.locked(() => Promise.resolve()) });
     return this.locked(async () => {
       const c = this.core.state.containers[id];
       if (!c) return { gone: Promise.resolve() };
@@ -248,12 +251,6 @@ export class NetworkManager {
   shutdown(): Promise<void> {
     return this.locked(() => this.core.reset());
   }
-}
-
-/** Wait for every promise (independent steps run side by side); then fail with the first failure, if any. */
-async function allDone(work: Array<Promise<unknown>>): Promise<void> {
-  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 function checkCidr(text: string): string {

@@ -1,0 +1,10 @@
+/**
+ * Wait for every promise (independent steps run side by side, and none is left running unobserved), then
+ * fail with the first failure, if any; otherwise resolve to their values, in order.
+ */
+export async function allDone<T extends readonly unknown[]>(work: readonly [...T]): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
