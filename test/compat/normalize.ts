@@ -11,6 +11,9 @@ export class Normalizer {
 
   apply(text: string): string {
     return text
+      // The 20.10 CLI races its own wait against a failed start and sometimes logs this, whichever engine it
+      // talks to (seen from a real dockerd too): not part of what the engine says.
+      .replace(/^time="[^"]*" level=error msg="error waiting for container: context canceled"\n?/gm, '')
       .replace(/\b[0-9a-f]{64}\b/g, (id) => this.image(id) ?? this.label(id))
       .replace(/\b[0-9a-f]{12}\b/g, (id) => this.image(id) ?? this.label(id))
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)/g, '<time>')

@@ -2,7 +2,8 @@ import type { Script } from '../script.ts';
 import { archives } from './archives.ts';
 import { build } from './build.ts';
 import { containers } from './containers.ts';
+import { filesAndVolumes } from './files-volumes.ts';
 import { images } from './images.ts';
 
 /** Every compatibility script, in the order the report lists them. */
-export const SCRIPTS: Script[] = [images, archives, containers, build];
+export const SCRIPTS: Script[] = [images, archives, containers, build, filesAndVolumes];
