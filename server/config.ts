@@ -23,6 +23,8 @@ export interface Config {
   allowedBindRoots: readonly string[];
   /** Skip host setup (packages, CLI, catalog): for tests that run many engines on a prepared machine. */
   skipSetup: boolean;
+  /** Setup also installs the real peers the test suite uses (dockerd, a distribution registry, skopeo, gcc). */
+  testTools: boolean;
   /** Caps on every archive the engine reads from a learner (load, import, layers). */
   archiveLimits: ArchiveLimits;
   /** Loopback port of the embedded registry hub (0: any free port, printed at start). */
@@ -51,6 +53,7 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       'disk-quota': { type: 'string' },
       'allow-bind': { type: 'string', multiple: true },
       'skip-setup': { type: 'boolean' },
+      'test-tools': { type: 'boolean' },
       'hub-port': { type: 'string' },
       'hub-no-self-register': { type: 'boolean' },
       help: { type: 'boolean' },
@@ -79,6 +82,7 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
     diskQuotaBytes: byteSize('disk-quota', values['disk-quota'] ?? env.LAYERLAB_DISK_QUOTA, 4 * 1024 ** 3),
     allowedBindRoots: (values['allow-bind'] ?? []).map((d) => path.resolve(d)),
     skipSetup: values['skip-setup'] ?? false,
+    testTools: values['test-tools'] ?? false,
     hubPort: portNumber('hub-port', values['hub-port'] ?? env.LAYERLAB_HUB_PORT ?? '0'),
     hubSelfRegister: !(values['hub-no-self-register'] ?? env.LAYERLAB_HUB_SELF_REGISTER === '0'),
   });

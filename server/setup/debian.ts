@@ -1,24 +1,34 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Log } from './setup.ts';
 
-/** Debian packages layerlab runs on, and the command each provides (checked before calling apt). */
-const PACKAGES: ReadonlyArray<[pkg: string, command: string]> = [
-  ['runc', '/usr/sbin/runc'],
-  ['busybox-static', '/bin/busybox'],
-  ['mmdebstrap', '/usr/bin/mmdebstrap'],
-  ['iproute2', '/usr/sbin/ip'],
-  ['iptables', '/usr/sbin/iptables'],
-  ['attr', '/usr/bin/setfattr'],
-  ['uidmap', '/usr/bin/newuidmap'],
-];
+/** Debian packages layerlab runs on. */
+const PACKAGES = ['runc', 'busybox-static', 'mmdebstrap', 'iproute2', 'iptables', 'attr', 'uidmap'];
 
-export async function ensureDebianPackages(log: Log): Promise<void> {
-  const missing = PACKAGES.filter(([pkg]) => !isInstalled(pkg)).map(([pkg]) => pkg);
+/**
+ * Real peers the test suite compares with or talks to (`npm test` asks for them): a real dockerd, Debian's
+ * distribution registry, skopeo, htpasswd for registry Basic auth, and gcc for the seccomp probe.
+ */
+const TEST_PACKAGES = ['docker.io', 'docker-registry', 'skopeo', 'apache2-utils', 'gcc', 'libc6-dev'];
+
+const POLICY_RC = '/usr/sbin/policy-rc.d';
+
+export async function ensureDebianPackages(log: Log, opts: { testTools?: boolean } = {}): Promise<void> {
+  const wanted = opts.testTools ? [...PACKAGES, ...TEST_PACKAGES] : PACKAGES;
+  const missing = wanted.filter((pkg) => !isInstalled(pkg));
   if (missing.length === 0) return;
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-q'], { stdio: ['ignore', 'ignore', 'inherit'], env });
-  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  // Packages such as docker.io and docker-registry start their daemons on install; layerlab starts its own,
+  // privately, only when it needs them. policy-rc.d is Debian's switch for "do not start services now".
+  const ownPolicy = !existsSync(POLICY_RC);
+  if (ownPolicy) writeFileSync(POLICY_RC, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  try {
+    execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  } finally {
+    if (ownPolicy) rmSync(POLICY_RC, { force: true });
+  }
 }
 
 export function isInstalled(pkg: string): boolean {

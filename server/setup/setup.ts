@@ -10,7 +10,7 @@ export type Log = (line: string) => void;
  * Debian packages, the real docker CLI (client only), and the offline image catalog.
  */
 export async function ensureHost(config: Config, log: Log): Promise<void> {
-  await ensureDebianPackages(log);
+  await ensureDebianPackages(log, { testTools: config.testTools });
   await ensureDockerCli(config.toolsDir, log);
   await ensureCatalog(config.catalogDir, (line) => log(`catalog: ${line}`));
 }
