@@ -49,8 +49,9 @@ export class NetCore {
     return c.endpoints.find((e) => e.ip)?.ip;
   }
 
+  /** Rules exist exactly while their bridge does (a bridge may outlive its last endpoint for a moment). */
   firewallModel(): FirewallModel {
-    const bridges = this.liveBridgeNetworks().map((n) => ({
+    const bridges = this.state.networks.filter((n) => n.driver === 'bridge' && this.bridges.has(n.id)).map((n) => ({
       name: bridgeName(n.id),
       subnet: n.subnet!,
       egressAllow: n.internal ? [] : this.egressAllow,

@@ -41,6 +41,12 @@ export interface ContainerNetOptions {
 }
 
 const ID_RE = /^[0-9a-f]{12,64}$/;
+/**
+ * How long a bridge outlives its last endpoint when a container stops: containers started one after another
+ * (a script, a loop of `docker run --rm`) reuse it instead of each making and deleting one (~50 ms of kernel
+ * work). Nothing is attached to it meanwhile, and its rules stay with it.
+ */
+const BRIDGE_LINGER_MS = 5000;
 
 /**
  * Container networking for one engine: networks (bridge, none, host-refused, user-defined bridges), each
@@ -49,6 +55,7 @@ const ID_RE = /^[0-9a-f]{12,64}$/;
  */
 export class NetworkManager {
   private readonly mutex = new KeyedMutex();
+  private reapTimer?: NodeJS.Timeout;
 
   private constructor(private readonly core: NetCore) {}
 
@@ -117,8 +124,11 @@ export class NetworkManager {
       const net = findNetwork(state, idOrName);
       if (isPredefined(net)) throw forbidden(`${net.name} is a pre-defined network and cannot be removed`);
       if (attachedCount(state, net.id) > 0) throw forbidden(`error while removing network: network ${net.name} id ${net.id} has active endpoints`);
+      // Its bridge may still be lingering after its last container (see BRIDGE_LINGER_MS).
+      await this.core.removeLinks([], this.core.bridges.has(net.id) ? [net.id] : []);
       state.networks = state.networks.filter((n) => n.id !== net.id);
       await this.core.save();
+      await this.core.applyFirewall();
     });
   }
 
@@ -206,6 +216,7 @@ export class NetworkManager {
   /** Undo setupContainer and every attach and publish: idempotent, for stop, kill and removal. */
   async teardownContainer(id: string): Promise<void> {
     await (await this.releaseContainer(id)).gone;
+    await this.locked(() => this.reapBridges());
   }
 
   /**
@@ -231,10 +242,22 @@ export class NetworkManager {
     });
   }
 
-  /** A forgotten container's veths, the bridges nobody uses any more, its netns, and the rules: side by side. */
+  /** A forgotten container's veths, netns and published ports, side by side; unused bridges go a little later. */
   private async removeDevices(c: ContainerRecord): Promise<void> {
     const veths = c.endpoints.flatMap((e) => (e.hostIf ? [e.hostIf] : []));
-    await allDone([this.core.removeLinks(veths, this.core.deadBridges()), deleteNetns(c.netns), this.core.applyFirewall()]);
+    await allDone([this.core.removeLinks(veths), deleteNetns(c.netns), this.core.applyFirewall()]);
+    if (this.core.deadBridges().length === 0) return;
+    clearTimeout(this.reapTimer);
+    this.reapTimer = setTimeout(() => void this.locked(() => this.reapBridges()).catch(() => undefined), BRIDGE_LINGER_MS);
+    this.reapTimer.unref();
+  }
+
+  /** Remove the bridges no endpoint uses, and their rules. */
+  private async reapBridges(): Promise<void> {
+    const dead = this.core.deadBridges();
+    if (dead.length === 0) return;
+    await this.core.removeLinks([], dead);
+    await this.core.applyFirewall();
   }
 
   /** True while the container has a netns from setupContainer. */
@@ -249,6 +272,7 @@ export class NetworkManager {
 
   /** Remove every netns, device and rule (engine stop, sandbox destruction); networks stay in state. */
   shutdown(): Promise<void> {
+    clearTimeout(this.reapTimer);
     return this.locked(() => this.core.reset());
   }
 }
