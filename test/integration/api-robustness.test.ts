@@ -133,6 +133,22 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
+describe('a client that leaves a pull', () => {
+  it('does not break the engine or the next pull', async () => {
+    expect(engine.docker(['rmi', 'debian:bookworm', 'debian:12', 'debian:latest']).code).toBe(0);
+    const env = { PATH: process.env.PATH, HOME: engine.stateDir, DOCKER_HOST: `unix://${engine.socket}` };
+    const child = spawn(DOCKER_20, ['pull', 'debian:bookworm'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('Pulling fs layer') || out.includes('Downloading') || child.exitCode !== null, 30_000);
+    child.kill('SIGKILL');
+    await expectAlive();
+    const again = engine.docker(['pull', 'debian:bookworm'], { timeoutMs: 120_000 });
+    expect(again.code, again.stderr).toBe(0);
+    expect(engine.docker(['run', '--rm', 'debian:bookworm', 'cat', '/etc/debian_version']).stdout).toMatch(/^12\./);
+  });
+});
+
 describe('concurrency', () => {
   it('keeps one container consistent under parallel CLI calls', async () => {
     expect(engine.docker(['run', '-d', '--name', 'busy', 'busybox', 'sleep', '300']).code).toBe(0);
