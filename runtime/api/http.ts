@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { EngineError, invalid } from '../errors.ts';
 
 /** The API version we speak; the CLI negotiates down to it from the ping's Api-Version header. */
@@ -114,4 +115,26 @@ export async function readJsonBody<T>(req: IncomingMessage, limit = MAX_JSON_BOD
   } catch (err) {
     throw invalid(`invalid JSON in request body: ${(err as Error).message}`, err);
   }
+}
+
+/**
+ * An upload's body behind a PassThrough: readers of hostile archives destroy their input when they fail, and
+ * that must not destroy the request (and its socket) before the error is sent.
+ */
+export function uploadBody(req: IncomingMessage): PassThrough {
+  const body = new PassThrough();
+  req.on('error', (err) => body.destroy(err));
+  req.pipe(body);
+  return body;
+}
+
+/** Read and discard what the client is still sending, so it reads our answer instead of a broken pipe. */
+export async function drainRequest(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded || req.destroyed) return;
+  req.unpipe();
+  req.resume();
+  await new Promise<void>((resolve) => {
+    req.once('end', resolve);
+    req.once('close', resolve);
+  });
 }

@@ -1,11 +1,45 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
-import { waitFor } from './engine.ts';
+import os from 'node:os';
+import { DOCKER_20, waitFor, type DockerResult } from './engine.ts';
 
 /** A private real dockerd (Debian's docker.io) to compare layerlab with. */
 export interface ComparisonDaemon {
   socket: string;
+  /** Run Debian's 20.10 docker CLI against it. */
+  docker(args: string[]): DockerResult;
   stop(): Promise<void>;
+}
+
+/** The same, as the comparison tests call it. */
+export type Dockerd = ComparisonDaemon;
+
+let started = 0;
+
+/**
+ * A dockerd for a comparison test: LAYERLAB_CMP_DOCKER_HOST when set and answering (a daemon someone keeps
+ * running while iterating), else a private one without bridge or iptables. Undefined when neither can be had,
+ * so the test skips with a note.
+ */
+export async function findDockerd(): Promise<Dockerd | undefined> {
+  const shared = process.env.LAYERLAB_CMP_DOCKER_HOST;
+  if (shared) {
+    const socket = shared.replace(/^unix:\/\//, '');
+    const docker = cliFor(socket);
+    if (docker(['version']).code === 0) return { socket, docker, stop: async () => undefined };
+  }
+  return startDockerd({ name: `t${process.pid}-${++started}` }, () => undefined);
+}
+
+function cliFor(socket: string): (args: string[]) => DockerResult {
+  return (args) => {
+    const out = spawnSync(DOCKER_20, args, {
+      env: { PATH: process.env.PATH, HOME: os.tmpdir(), DOCKER_HOST: `unix://${socket}` },
+      timeout: 120_000,
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    return { code: out.status ?? -1, stdout: out.stdout?.toString() ?? '', stderr: out.stderr?.toString() ?? '' };
+  };
 }
 
 export interface DockerdOptions {
@@ -38,7 +72,8 @@ export async function startDockerd(opts: DockerdOptions, note: (s: string) => vo
   const child: ChildProcess = spawn('/usr/sbin/dockerd', ['-H', `unix://${socket}`, '--data-root', root, '--exec-root', run, '--pidfile', `${run}.pid`, ...net], {
     stdio: 'ignore',
   });
-  const ready = () => spawnSync('/usr/bin/docker', ['-H', `unix://${socket}`, 'version'], { stdio: 'ignore' }).status === 0;
+  const docker = cliFor(socket);
+  const ready = () => docker(['version']).code === 0;
   try {
     await waitFor(() => child.exitCode !== null || ready(), 60_000);
   } catch {
@@ -51,6 +86,7 @@ export async function startDockerd(opts: DockerdOptions, note: (s: string) => vo
   }
   return {
     socket,
+    docker,
     async stop() {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type DockerResult, type TestEngine } from '../helpers/engine.ts';
 import { runningIn, writeContext } from './build-helpers.ts';
 import { runScenarios, SCENARIOS } from './build-scenarios.ts';
-import { findDockerd, type Dockerd } from './real-dockerd.ts';
+import { findDockerd, type Dockerd } from '../helpers/dockerd.ts';
 
 type Docker = (args: string[]) => DockerResult;
 

@@ -5,7 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_28, REPO_ROOT, startEngine, type TestEngine } from '../helpers/engine.ts';
 import { rawRequest, sha256, tarOf, type RawEntry } from './archive-helpers.ts';
-import { findDockerd, type Dockerd } from './real-dockerd.ts';
+import { findDockerd, type Dockerd } from '../helpers/dockerd.ts';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/docker-save');
 const DOCKERD_SAVE = path.join(FIXTURES, 'dockerd-20.10-save.tar');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../runtime/util/digest.ts';
 import { startEngine, type TestEngine } from '../helpers/engine.ts';
-import { findDockerd, type Dockerd } from './real-dockerd.ts';
+import { findDockerd, type Dockerd } from '../helpers/dockerd.ts';
 import { freePort } from './registry-peers.ts';
 
 const SKOPEO = '/usr/bin/skopeo';

@@ -1,13 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { encodeMessage, renderEvent, type BuildEvent } from '../../builder/index.ts';
 import { BuildService, type BuildRequest } from '../../builder/service.ts';
 import type { HostConfig } from '../../container/types.ts';
 import type { Engine } from '../../engine.ts';
 import { forbidden, invalid, notFound } from '../../errors.ts';
 import type { PullEvent } from '../../image/pull-catalog.ts';
-import { sendError, sendJson, toEngineError } from '../http.ts';
+import { drainRequest, sendError, sendJson, toEngineError, uploadBody } from '../http.ts';
 import type { Query } from '../query.ts';
 import type { RequestContext, Router } from '../router.ts';
 
@@ -42,14 +41,12 @@ async function build({ req, res, query }: RequestContext, service: BuildService)
   res.on('close', () => {
     if (!res.writableFinished) abort.abort();
   });
-  const body = new PassThrough();
-  req.on('error', (err) => body.destroy(err));
-  req.pipe(body);
+  const body = uploadBody(req);
   try {
     await service.build(request, body, { signal: abort.signal, onEvent: (e) => out.event(e), onPull: (e) => out.pull(e) });
     out.end();
   } catch (err) {
-    await drain(req);
+    await drainRequest(req);
     out.fail(err);
   }
 }
@@ -190,15 +187,4 @@ function stringMap(query: Query, name: string, allowNull: boolean): Record<strin
     else throw invalid(`invalid ${name} value for ${JSON.stringify(k.slice(0, 50))}`);
   }
   return out;
-}
-
-/** Read and discard what the client is still sending, so it reads our answer instead of a broken pipe. */
-async function drain(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded || req.destroyed) return;
-  req.unpipe();
-  req.resume();
-  await new Promise<void>((resolve) => {
-    req.once('end', resolve);
-    req.once('close', resolve);
-  });
 }

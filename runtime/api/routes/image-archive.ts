@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Engine } from '../../engine.ts';
 import { invalid } from '../../errors.ts';
@@ -8,7 +6,7 @@ import { loadImages } from '../../image/load.ts';
 import { saveImages } from '../../image/save.ts';
 import { decodeRegistryAuth } from '../../registry/client/credentials.ts';
 import { pullImage } from '../../registry/client/pull.ts';
-import { JsonStream } from '../http.ts';
+import { drainRequest, JsonStream, uploadBody } from '../http.ts';
 import type { Query } from '../query.ts';
 import type { RequestContext, Router } from '../router.ts';
 import { errorMessage, progressMessage } from './json-progress.ts';
@@ -33,12 +31,12 @@ async function load({ req, res, query }: RequestContext, engine: Engine): Promis
   const quiet = query.string('quiet') === undefined ? true : query.bool('quiet');
   const stream = new JsonStream(res);
   try {
-    await loadImages(engine.store, engine.ns, bodyOf(req), (e) => {
+    await loadImages(engine.store, engine.ns, uploadBody(req), (e) => {
       if (e.kind === 'line') stream.write({ stream: `${e.text}\n` });
       else if (!quiet) stream.write(progressMessage('Loading layer', e.id, e.current, e.total));
     });
   } catch (err) {
-    await drain(req);
+    await drainRequest(req);
     stream.write(errorMessage(err));
   }
   stream.end();
@@ -50,7 +48,7 @@ async function importFrom({ req, res, query }: RequestContext, engine: Engine): 
   if (src !== '-') throw invalid(`importing from a URL is not supported by layerlab (${src.slice(0, 200)}); download the file and use: docker import <file>`);
   const stream = new JsonStream(res);
   try {
-    const id = await importImage(engine.store, engine.ns, bodyOf(req), {
+    const id = await importImage(engine.store, engine.ns, uploadBody(req), {
       repo: query.string('repo'),
       tag: query.string('tag'),
       changes: query.all('changes'),
@@ -60,7 +58,7 @@ async function importFrom({ req, res, query }: RequestContext, engine: Engine): 
     stream.write({ status: id });
     stream.end();
   } catch (err) {
-    await drain(req);
+    await drainRequest(req);
     stream.fail(err);
   }
 }
@@ -86,26 +84,4 @@ function required(query: Query, name: string): string {
   const value = query.string(name);
   if (!value) throw invalid(`${name} is required`);
   return value;
-}
-
-/**
- * The request body behind a PassThrough: the archive readers destroy their input when they fail, and that
- * must not destroy the request (and its socket) before the error is sent.
- */
-function bodyOf(req: IncomingMessage): PassThrough {
-  const body = new PassThrough();
-  req.on('error', (err) => body.destroy(err));
-  req.pipe(body);
-  return body;
-}
-
-/** Read and discard what the client is still sending, so it reads our answer instead of a broken pipe. */
-async function drain(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded || req.destroyed) return;
-  req.unpipe();
-  req.resume();
-  await new Promise<void>((resolve) => {
-    req.once('end', resolve);
-    req.once('close', resolve);
-  });
 }
