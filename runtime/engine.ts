@@ -56,6 +56,8 @@ export class Engine {
       stateDir: options.stateDir,
       ...(options.hostNetns !== undefined ? { hostNetns: options.hostNetns } : {}),
       ...(options.egressAllow ? { egressAllow: options.egressAllow } : {}),
+      // One netns made ahead: a container start then skips making its own.
+      spareNetns: 1,
     });
     const events = new EventBus();
     // The hooks are called only after open, when both services exist.

@@ -15,6 +15,7 @@ import {
   type NetworkCreateOptions, type NetworkFilters,
 } from './networks.ts';
 import { publishPorts } from './publish.ts';
+import { SpareNetns } from './spare-netns.ts';
 import type { PortRequest } from './ports.ts';
 import { networkResource, networkSettings, endpointJson, type SettingsOptions } from './shapes.ts';
 import { StateFile, type ContainerRecord, type PublishedPort } from './state.ts';
@@ -28,6 +29,8 @@ export interface NetworkManagerOptions {
   egressAllow?: readonly string[];
   /** Address pools for networks without `--subnet`, in order. Default: Docker's. */
   pools?: readonly string[];
+  /** How many container netns to keep made ahead of time (see SpareNetns). Default: none. */
+  spareNetns?: number;
 }
 
 export interface ContainerNetOptions {
@@ -57,7 +60,10 @@ export class NetworkManager {
   private readonly mutex = new KeyedMutex();
   private reapTimer?: NodeJS.Timeout;
 
-  private constructor(private readonly core: NetCore) {}
+  private constructor(
+    private readonly core: NetCore,
+    private readonly spares: SpareNetns,
+  ) {}
 
   /** Open the engine's network state and remove everything the previous process left (its containers are gone). */
   static async open(opts: NetworkManagerOptions): Promise<NetworkManager> {
@@ -70,8 +76,9 @@ export class NetworkManager {
     const firewall = new Firewall(opts.hostNetns, tag);
     const core = new NetCore(opts.hostNetns, tag, state, file, firewall, egress, pools.length > 0 ? pools : defaultPools());
     await core.reset();
-    const manager = new NetworkManager(core);
+    const manager = new NetworkManager(core, new SpareNetns(core.netnsPrefix, opts.spareNetns ?? 0));
     await manager.ensurePredefined();
+    await manager.spares.fill();
     return manager;
   }
 
@@ -164,12 +171,13 @@ export class NetworkManager {
       if (this.core.state.containers[id]) throw forbidden(`container ${id} already has a network namespace`);
       if (opts.hostsPath !== undefined && !path.isAbsolute(opts.hostsPath)) throw invalid('hostsPath must be absolute');
       const extraHosts = parseExtraHosts(opts.extraHosts ?? []);
-      const netns = `${this.core.netnsPrefix}${id}`;
+      const spare = this.spares.take();
+      const netns = spare ?? `${this.core.netnsPrefix}${id}`;
       const record = { id, name: opts.name.replace(/^\//, ''), hostname: opts.hostname, netns, hostsPath: opts.hostsPath, extraHosts, endpoints: [], ports: [] };
       this.core.state.containers[id] = record;
       await this.core.save();
       try {
-        await addNetns(netns);
+        if (!spare) await addNetns(netns);
         await this.core.refreshHosts([id], id);
       } catch (err) {
         await deleteNetns(netns);
@@ -245,7 +253,7 @@ export class NetworkManager {
   /** A forgotten container's veths, netns and published ports, side by side; unused bridges go a little later. */
   private async removeDevices(c: ContainerRecord): Promise<void> {
     const veths = c.endpoints.flatMap((e) => (e.hostIf ? [e.hostIf] : []));
-    await allDone([this.core.removeLinks(veths), deleteNetns(c.netns), this.core.applyFirewall()]);
+    await allDone([this.core.removeLinks(veths), deleteNetns(c.netns), this.core.applyFirewall(), this.spares.fill().catch(() => undefined)]);
     if (this.core.deadBridges().length === 0) return;
     clearTimeout(this.reapTimer);
     this.reapTimer = setTimeout(() => void this.locked(() => this.reapBridges()).catch(() => undefined), BRIDGE_LINGER_MS);
@@ -273,7 +281,10 @@ export class NetworkManager {
   /** Remove every netns, device and rule (engine stop, sandbox destruction); networks stay in state. */
   shutdown(): Promise<void> {
     clearTimeout(this.reapTimer);
-    return this.locked(() => this.core.reset());
+    return this.locked(async () => {
+      await this.core.reset();
+      this.spares.clear();
+    });
   }
 }
 
