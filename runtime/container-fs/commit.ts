@@ -8,7 +8,7 @@ import { applyChanges } from '../image/changes.ts';
 import type { ContainerConfig, HistoryEntry, ImageConfig } from '../image/config.ts';
 import { registerLayerFile } from '../image/layer-import.ts';
 import { canonicalString, parseReference, type Reference } from '../image/reference.ts';
-import { goContainerConfig } from '../image/save-v1.ts';
+import { goContainerConfig } from '../image/go-shapes.ts';
 import type { Namespace } from '../store/namespace.ts';
 import type { Store } from '../store/store.ts';
 import { chainIds, type Digest } from '../util/digest.ts';
@@ -82,9 +82,9 @@ function imageConfig(base: ImageConfig, config: ContainerConfig, record: { Id: s
     author: opts.author || undefined,
     // dockerd's V1Image field: `docker inspect` shows it as Comment.
     comment: opts.comment ?? '',
-    config: JSON.parse(goContainerConfig(config)) as ContainerConfig,
+    config: goContainerConfig(config) as ContainerConfig,
     container: record.Id,
-    container_config: JSON.parse(goContainerConfig(record.Config)) as ContainerConfig,
+    container_config: goContainerConfig(record.Config) as ContainerConfig,
     created,
     docker_version: opts.engineVersion,
     history: [...(base.history ?? []), entry],

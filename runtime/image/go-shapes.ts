@@ -1,44 +1,69 @@
-import type { ContainerConfig, HealthConfig } from './config.ts';
-
-type Json = Record<string, unknown>;
+import { goJson, type ContainerConfig } from './config.ts';
 
 /**
- * An image's container config as dockerd sends it: decoded into Go's container.Config and encoded again, so
- * every field appears in struct order with its zero value, except the `omitempty` ones. `null` stays null
- * (Docker inspects `Config: null` for an image without one).
+ * An image's container config as dockerd sends it (inspect, build configs): decoded into Go's
+ * container.Config and encoded again, so every field appears in struct order with its zero value, except the
+ * `omitempty` ones. `null` stays null (Docker inspects `Config: null` for an image without one).
  */
-export function goContainerConfig(c: ContainerConfig | null | undefined): Json | null {
-  if (!c) return null;
-  const out: Json = {
-    Hostname: c.Hostname ?? '',
-    Domainname: c.Domainname ?? '',
-    User: c.User ?? '',
-    AttachStdin: c.AttachStdin ?? false,
-    AttachStdout: c.AttachStdout ?? false,
-    AttachStderr: c.AttachStderr ?? false,
+export function goContainerConfig(c: ContainerConfig | null | undefined): Record<string, unknown> | null {
+  return c ? (JSON.parse(encodeGoContainerConfig(c)) as Record<string, unknown>) : null;
+}
+
+/** `json.Marshal(container.Config)` as moby 20.10 declares it (field order, omitempty, sorted map keys). */
+export function encodeGoContainerConfig(c: ContainerConfig | undefined): string {
+  const v = (c ?? {}) as Record<string, unknown>;
+  const parts: string[] = [];
+  const put = (key: string, raw: string | undefined) => {
+    if (raw !== undefined) parts.push(`${goJson(key)}:${raw}`);
   };
-  putNonEmpty(out, 'ExposedPorts', c.ExposedPorts);
-  Object.assign(out, { Tty: c.Tty ?? false, OpenStdin: c.OpenStdin ?? false, StdinOnce: c.StdinOnce ?? false, Env: c.Env ?? null, Cmd: c.Cmd ?? null });
-  if (c.Healthcheck) out.Healthcheck = goHealthcheck(c.Healthcheck);
-  if (c.ArgsEscaped) out.ArgsEscaped = true;
-  Object.assign(out, { Image: c.Image ?? '', Volumes: c.Volumes ?? null, WorkingDir: c.WorkingDir ?? '', Entrypoint: c.Entrypoint ?? null });
-  const extra = c as ContainerConfig & { NetworkDisabled?: boolean; MacAddress?: string; StopTimeout?: number };
-  if (extra.NetworkDisabled) out.NetworkDisabled = true;
-  if (extra.MacAddress) out.MacAddress = extra.MacAddress;
-  Object.assign(out, { OnBuild: c.OnBuild ?? null, Labels: c.Labels ?? null });
-  if (c.StopSignal) out.StopSignal = c.StopSignal;
-  if (extra.StopTimeout !== undefined && extra.StopTimeout !== null) out.StopTimeout = extra.StopTimeout;
-  if (c.Shell && c.Shell.length > 0) out.Shell = c.Shell;
-  return out;
+  const s = (key: string) => goJson(typeof v[key] === 'string' ? v[key] : '');
+  const b = (key: string) => String(v[key] === true);
+  const list = (key: string) => (Array.isArray(v[key]) ? goJson((v[key] as unknown[]).map(String)) : 'null');
+  const set = (key: string) => goMap(v[key], () => '{}');
+  put('Hostname', s('Hostname'));
+  put('Domainname', s('Domainname'));
+  put('User', s('User'));
+  put('AttachStdin', b('AttachStdin'));
+  put('AttachStdout', b('AttachStdout'));
+  put('AttachStderr', b('AttachStderr'));
+  put('ExposedPorts', isEmptyMap(v.ExposedPorts) ? undefined : set('ExposedPorts'));
+  put('Tty', b('Tty'));
+  put('OpenStdin', b('OpenStdin'));
+  put('StdinOnce', b('StdinOnce'));
+  put('Env', list('Env'));
+  put('Cmd', list('Cmd'));
+  put('Healthcheck', v.Healthcheck ? goHealth(v.Healthcheck as Record<string, unknown>) : undefined);
+  put('ArgsEscaped', v.ArgsEscaped === true ? 'true' : undefined);
+  put('Image', s('Image'));
+  put('Volumes', set('Volumes'));
+  put('WorkingDir', s('WorkingDir'));
+  put('Entrypoint', list('Entrypoint'));
+  put('NetworkDisabled', v.NetworkDisabled === true ? 'true' : undefined);
+  put('MacAddress', typeof v.MacAddress === 'string' && v.MacAddress !== '' ? goJson(v.MacAddress) : undefined);
+  put('OnBuild', list('OnBuild'));
+  put('Labels', goMap(v.Labels, (x) => goJson(String(x))));
+  put('StopSignal', typeof v.StopSignal === 'string' && v.StopSignal !== '' ? goJson(v.StopSignal) : undefined);
+  put('StopTimeout', typeof v.StopTimeout === 'number' ? String(v.StopTimeout) : undefined);
+  put('Shell', Array.isArray(v.Shell) && v.Shell.length > 0 ? goJson(v.Shell.map(String)) : undefined);
+  return `{${parts.join(',')}}`;
 }
 
-function goHealthcheck(h: HealthConfig): Json {
-  const out: Json = {};
-  if (h.Test && h.Test.length > 0) out.Test = h.Test;
-  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) if (h[key]) out[key] = h[key];
-  return out;
+function goHealth(h: Record<string, unknown>): string {
+  const parts: string[] = [];
+  if (Array.isArray(h.Test) && h.Test.length > 0) parts.push(`"Test":${goJson(h.Test.map(String))}`);
+  for (const key of ['Interval', 'Timeout', 'StartPeriod', 'Retries']) {
+    if (typeof h[key] === 'number' && h[key] !== 0) parts.push(`"${key}":${String(h[key])}`);
+  }
+  return `{${parts.join(',')}}`;
 }
 
-function putNonEmpty(out: Json, key: string, value: Record<string, unknown> | null | undefined): void {
-  if (value && Object.keys(value).length > 0) out[key] = value;
+/** A Go map: `null` when absent, keys sorted bytewise. */
+function goMap(value: unknown, encode: (v: unknown) => string): string {
+  if (typeof value !== 'object' || value === null) return 'null';
+  const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, x]) => `${goJson(k)}:${encode(x)}`).join(',')}}`;
+}
+
+function isEmptyMap(value: unknown): boolean {
+  return typeof value !== 'object' || value === null || Object.keys(value).length === 0;
 }

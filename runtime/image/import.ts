@@ -15,7 +15,7 @@ import type { ContainerConfig, ImageConfig } from './config.ts';
 import { registerLayerFile } from './layer-import.ts';
 import { hostArch } from './load-plan.ts';
 import { canonicalString, parseReference, type Reference } from './reference.ts';
-import { goContainerConfig } from './save-v1.ts';
+import { goContainerConfig } from './go-shapes.ts';
 
 const LABEL = 'imported archive';
 
@@ -120,8 +120,8 @@ function importConfig(diffId: Digest, runConfig: ContainerConfig, opts: ImportOp
     architecture: hostArch(),
     comment,
     // Round-trip through Go's field order so the stored JSON has every field where Docker puts it.
-    config: JSON.parse(goContainerConfig(runConfig)) as ContainerConfig,
-    container_config: JSON.parse(goContainerConfig(undefined)) as ContainerConfig,
+    config: goContainerConfig(runConfig) as ContainerConfig,
+    container_config: goContainerConfig({}) as ContainerConfig,
     created,
     docker_version: opts.engineVersion,
     history: [{ created, comment }],

@@ -1,4 +1,5 @@
 import type { ContainerConfig } from '../../image/config.ts';
+import { goContainerConfig } from '../../image/go-shapes.ts';
 import { sha256 } from '../../util/digest.ts';
 
 /**
@@ -6,22 +7,7 @@ import { sha256 } from '../../util/digest.ts';
  * image configs read like Docker's. Missing values become Docker's zero values.
  */
 export function normalizeRunConfig(c: ContainerConfig): ContainerConfig {
-  const out: ContainerConfig = {
-    Hostname: c.Hostname ?? '',
-    Domainname: c.Domainname ?? '',
-    User: c.User ?? '',
-    AttachStdin: c.AttachStdin ?? false,
-    AttachStdout: c.AttachStdout ?? false,
-    AttachStderr: c.AttachStderr ?? false,
-  };
-  if (c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0) out.ExposedPorts = sortedKeys(c.ExposedPorts);
-  Object.assign(out, { Tty: c.Tty ?? false, OpenStdin: c.OpenStdin ?? false, StdinOnce: c.StdinOnce ?? false, Env: c.Env ?? null, Cmd: c.Cmd ?? null });
-  if (c.Healthcheck) out.Healthcheck = c.Healthcheck;
-  if (c.ArgsEscaped) out.ArgsEscaped = true;
-  Object.assign(out, { Image: c.Image ?? '', Volumes: c.Volumes ? sortedKeys(c.Volumes) : null, WorkingDir: c.WorkingDir ?? '', Entrypoint: c.Entrypoint ?? null, OnBuild: c.OnBuild ?? null, Labels: c.Labels ? sortedKeys(c.Labels) : null });
-  if (c.StopSignal) out.StopSignal = c.StopSignal;
-  if (c.Shell && c.Shell.length > 0) out.Shell = c.Shell;
-  return out;
+  return goContainerConfig(c) as ContainerConfig;
 }
 
 /** A deep copy, so that one step's changes never leak into a config another step holds. */
@@ -48,12 +34,6 @@ export function probeKey(c: ContainerConfig): string {
     Volumes: Object.keys(c.Volumes ?? {}).sort(),
   };
   return sha256(JSON.stringify(fields));
-}
-
-function sortedKeys<T>(rec: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const k of Object.keys(rec).sort()) out[k] = rec[k]!;
-  return out;
 }
 
 /** Docker's default shell for shell-form commands on Linux. */
