@@ -1,3 +1,4 @@
+import { allDone } from '../util/settle.ts';
 import { ignoreMissing, ip, ipBatch, setSysctls, type HostNetns } from './netns.ts';
 
 /**
@@ -35,9 +36,9 @@ export interface EndpointDevices {
 }
 
 /**
- * Create and wire one veth pair (and the network's bridge first, when it is new) in four process runs: the
- * links, their sysctls, the host side up, the container side configured. On failure the pair is removed
- * (deleting one end removes both), and so is a bridge made here.
+ * Create and wire one veth pair (and the network's bridge first, when it is new) in three `ip` runs: the
+ * links, then the host side (sysctls, up) beside the container side (address, up, route). On failure the
+ * pair is removed (deleting one end removes both), and so is a bridge made here.
  */
 export async function createEndpointDevices(d: EndpointDevices): Promise<void> {
   const br = d.newBridgeCidr;
@@ -51,10 +52,13 @@ export async function createEndpointDevices(d: EndpointDevices): Promise<void> {
     // services bound to ::; nor on a bridge port, which never needs an address (nothing on the host to probe).
     // route_localnet lets DNAT'ed connections from 127.0.0.1 in the host netns leave through the bridge.
     const bridgeSysctls: Array<[string, string]> = br ? [[`net.ipv6.conf.${d.bridge}.disable_ipv6`, '1'], [`net.ipv4.conf.${d.bridge}.route_localnet`, '1']] : [];
-    await setSysctls(d.hostNs, [...bridgeSysctls, [`net.ipv6.conf.${d.hostIf}.disable_ipv6`, '1']]);
-    await ipBatch(d.hostNs, [...(br ? [`addr add ${br} dev ${d.bridge}`, `link set dev ${d.bridge} up`] : []), `link set dev ${d.hostIf} up`]);
+    const hostSide = async () => {
+      await setSysctls(d.hostNs, [...bridgeSysctls, [`net.ipv6.conf.${d.hostIf}.disable_ipv6`, '1']]);
+      await ipBatch(d.hostNs, [...(br ? [`addr add ${br} dev ${d.bridge}`, `link set dev ${d.bridge} up`] : []), `link set dev ${d.hostIf} up`]);
+    };
+    // The container's end needs nothing of the host's (its gateway is on-link by its own address): side by side.
     const route = d.defaultVia ? [`route replace default via ${d.defaultVia} dev ${d.ifName}`] : [];
-    await ipBatch(d.containerNs, [`addr add ${d.cidr} dev ${d.ifName}`, `link set dev ${d.ifName} up`, ...route]);
+    await allDone([hostSide(), ipBatch(d.containerNs, [`addr add ${d.cidr} dev ${d.ifName}`, `link set dev ${d.ifName} up`, ...route])]);
   } catch (err) {
     await removeLink(d.hostNs, d.hostIf);
     if (br) await removeLink(d.hostNs, d.bridge);
