@@ -5,6 +5,7 @@ import { DEFAULT_SHM_SIZE } from './mounts.ts';
 import { nowMicros, rfc3339Nano } from './json-log.ts';
 import { checkName, newContainerId, randomName } from './names.ts';
 import { checkHostConfig, refuseProcWorkdir } from './policy.ts';
+import { checkRestartPolicy } from './restart-policy.ts';
 import type { ContainerRecord, CreateOptions, RuntimeLimits } from './types.ts';
 
 export interface CreateContext {
@@ -23,6 +24,7 @@ export interface CreateContext {
 export async function createContainerRecord(store: Store, opts: CreateOptions, ctx: CreateContext): Promise<ContainerRecord> {
   const hostConfig = { ...(opts.hostConfig ?? {}) };
   checkHostConfig(hostConfig, ctx.limits, ctx.allowedBindRoots);
+  checkRestartPolicy(hostConfig);
   const name = opts.name ? checkName(opts.name) : randomName((n) => ctx.nameOwner(n) !== undefined);
   const owner = ctx.nameOwner(name);
   if (owner) throw conflict(nameConflict(name, owner));

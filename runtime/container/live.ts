@@ -15,6 +15,9 @@ export class Live {
   /** Stdio for the next run, made when a client attaches before start. */
   nextIo?: RunIo;
   removed = false;
+  /** Pending restart under the container's restart policy, and the backoff it used. */
+  restartTimer?: NodeJS.Timeout;
+  restartDelayMs = 0;
   private exitWaiters: Array<() => void> = [];
   private removeWaiters: Array<() => void> = [];
 

@@ -17,6 +17,7 @@ import { WritableArea } from './quota.ts';
 import { interruptedState, reapLeftovers } from './recovery.ts';
 import { createWritableLayer, ensureInitLayer, mountRootfs, removeWritableLayer, unmountRootfs, type RootfsPaths } from './rootfs.ts';
 import { Runc, type RuncProcess } from './runc.ts';
+import { nextDelay, policyOf, restartsWithEngine, shouldRestart } from './restart-policy.ts';
 import { parseSignal } from './signals.ts';
 import { DEFAULT_LIMITS, type BindMount, type ContainerRecord, type ContainerState, type CreateOptions, type MountPoint, type RuntimeLimits, type WaitCondition, type WaitResult } from './types.ts';
 import { Live, type Run } from './live.ts';
@@ -82,6 +83,8 @@ export class ContainerRuntime {
   readonly limits: RuntimeLimits;
   private readonly cgroupParent: string;
   private readonly oom: OomLog;
+  /** Set by close(): containers killed on the way out are not restarted by their policies. */
+  private closing = false;
 
   private constructor(
     private readonly opts: RuntimeOptions,
@@ -111,7 +114,9 @@ export class ContainerRuntime {
       const fixed = interruptedState(state, now);
       if (fixed !== state) await rt.store.saveState(record.Id, fixed);
       await opts.network?.teardownContainer(record.Id).catch(() => undefined);
-      rt.live.set(record.Id, new Live(record, fixed));
+      const c = new Live(record, fixed);
+      rt.live.set(record.Id, c);
+      if (restartsWithEngine(policyOf(record.HostConfig), record.HasBeenManuallyStopped === true, fixed !== state)) rt.scheduleRestart(c, 0);
     }
     // A container keeps its image (and so its layers) alive until it is removed.
     opts.store.addRootProvider(() => ({ images: [...rt.live.values()].map((c) => c.record.Image) }));
@@ -203,6 +208,8 @@ export class ContainerRuntime {
       if (c.removed) throw notFound(`No such container: ${idOrName}`);
       if (c.state.Paused) throw conflict(`cannot start a paused container, try unpause instead`);
       if (c.run) throw new EngineError('NOT_MODIFIED', 'Container already started');
+      this.cancelRestart(c);
+      if (c.record.HasBeenManuallyStopped) await this.saveRecord(c, { HasBeenManuallyStopped: false });
       await this.startLocked(c, opts);
     });
   }
@@ -274,6 +281,36 @@ export class ContainerRuntime {
     this.opts.events?.('die', c.record, { exitCode: String(code) });
     c.notifyExit();
     if (c.record.HostConfig.AutoRemove) await this.remove(c.record.Id, { force: true, removeVolumes: true }).catch(() => undefined);
+    else if (!this.closing && shouldRestart(policyOf(c.record.HostConfig), code, c.record.RestartCount, c.record.HasBeenManuallyStopped === true)) {
+      this.scheduleRestart(c, Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt));
+    }
+  }
+
+  /** Start a container again after its policy's backoff; it shows as `restarting` meanwhile. */
+  private scheduleRestart(c: Live, ranMs: number): void {
+    c.restartDelayMs = nextDelay(c.restartDelayMs, ranMs);
+    c.state = { ...c.state, Status: 'restarting', Restarting: true };
+    c.restartTimer = setTimeout(() => {
+      c.restartTimer = undefined;
+      void this.mutex
+        .run(c.record.Id, async () => {
+          if (c.removed || c.run || !c.state.Restarting) return;
+          await this.saveRecord(c, { RestartCount: c.record.RestartCount + 1 });
+          await this.startLocked(c, {});
+        })
+        .catch(() => undefined); // a failed restart is recorded as the container's exit by startLocked
+    }, c.restartDelayMs);
+  }
+
+  private cancelRestart(c: Live): void {
+    if (c.restartTimer) clearTimeout(c.restartTimer);
+    c.restartTimer = undefined;
+    if (c.state.Restarting) c.state = { ...c.state, Status: 'exited', Restarting: false };
+  }
+
+  private async saveRecord(c: Live, change: Partial<ContainerRecord>): Promise<void> {
+    c.record = { ...c.record, ...change };
+    if (!c.removed) await this.store.saveRecord(c.record);
   }
 
   /** Undo a run: runc's state (if runc did not get to it), the mount, the cgroups, the network namespace. */
@@ -299,6 +336,7 @@ export class ContainerRuntime {
     const sig = parseSignal(signal);
     if (!c.run) throw conflict(`Container ${c.record.Id} is not running`);
     if (c.state.Paused) throw conflict(`Container ${c.record.Id} is paused. Unpause the container before stopping or killing`);
+    await this.saveRecord(c, { HasBeenManuallyStopped: true });
     await this.signal(c, sig.name);
     this.opts.events?.('kill', c.record, { signal: String(sig.number) });
   }
@@ -316,6 +354,13 @@ export class ContainerRuntime {
   async stop(idOrName: string, opts: { signal?: string; timeoutSeconds?: number } = {}): Promise<void> {
     const c = this.find(idOrName);
     const run = c.run;
+    if (c.state.Restarting || run) await this.saveRecord(c, { HasBeenManuallyStopped: true });
+    if (!run && c.state.Restarting) {
+      this.cancelRestart(c);
+      await this.setState(c, c.state);
+      this.opts.events?.('stop', c.record);
+      return;
+    }
     if (!run) throw new EngineError('NOT_MODIFIED', 'Container already stopped');
     if (c.state.Paused) await this.unpause(c.record.Id);
     await this.signal(c, parseSignal(opts.signal ?? c.record.Config.StopSignal ?? 'SIGTERM').name);
@@ -346,6 +391,7 @@ export class ContainerRuntime {
       await this.signal(c, 'SIGKILL');
       await c.run?.finished;
     }
+    this.cancelRestart(c);
     await this.mutex.run(c.record.Id, async () => {
       if (c.removed) return;
       c.removed = true;
@@ -449,6 +495,8 @@ export class ContainerRuntime {
 
   /** Stop every container (SIGKILL) and unmount the writable area: the engine is shutting down. */
   async close(): Promise<void> {
+    this.closing = true;
+    for (const c of this.live.values()) if (c.restartTimer) clearTimeout(c.restartTimer);
     for (const c of this.live.values()) {
       const run = c.run;
       if (!run) continue;

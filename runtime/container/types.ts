@@ -103,6 +103,8 @@ export interface ContainerRecord {
   Config: ContainerConfig & { Hostname: string; Image: string };
   HostConfig: HostConfig;
   RestartCount: number;
+  /** Set by `docker stop`/`kill`, cleared by `docker start` (dockerd's field): restart policies respect it. */
+  HasBeenManuallyStopped?: boolean;
   /** cgroup path given to runc, relative to each controller's root. */
   CgroupPath: string;
   /** Volumes and bind mounts (absent on records made before volumes existed). */

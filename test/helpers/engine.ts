@@ -25,6 +25,8 @@ export interface TestEngine {
   socket: string;
   /** Run the real docker CLI against this engine. */
   docker(args: string[], opts?: { input?: string | Buffer; cli?: string; cwd?: string; timeoutMs?: number }): DockerResult;
+  /** Stop the engine cleanly and start a new one on the same state dir (what an engine upgrade does). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,9 +39,11 @@ export async function startEngine(name: string, opts: { catalogDir?: string; ext
   const stateDir = mkdtempSync(path.join(os.tmpdir(), `layerlab-${name}-`));
   const socket = path.join(stateDir, 'engine.sock');
   const args = [...engineArgs(stateDir, socket, opts.catalogDir ?? CATALOG_DIR), ...(opts.extraArgs ?? [])];
-  const child = await launch(args);
+  let child = await launch(args);
   return {
-    pid: child.pid!,
+    get pid() {
+      return child.pid!;
+    },
     stateDir,
     socket,
     docker(args, o = {}) {
@@ -51,6 +55,10 @@ export async function startEngine(name: string, opts: { catalogDir?: string; ext
         maxBuffer: 512 * 1024 * 1024,
       });
       return { code: out.status ?? -1, stdout: out.stdout?.toString() ?? '', stderr: out.stderr?.toString() ?? '' };
+    },
+    async restart() {
+      await stopChild(child);
+      child = await launch(args);
     },
     async stop() {
       await stopChild(child);
