@@ -1,7 +1,6 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, watch } from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors.ts';
-import { atomicWriteFile } from '../util/fsx.ts';
 import { cleanWorkdir, processEnv } from './command.ts';
 import { checkHostConfig, refuseProcWorkdir } from './policy.ts';
 import { lastRuncError, type Runc, type RuncProcess } from './runc.ts';
@@ -59,7 +58,8 @@ export async function writeBundle(record: ContainerRecord, ctx: LaunchContext): 
     files: ctx.files,
   });
   await fs.mkdir(ctx.bundleDir, { recursive: true, mode: 0o700 });
-  await atomicWriteFile(path.join(ctx.bundleDir, 'config.json'), JSON.stringify(spec), 0o600);
+  // A plain write: runc reads it at once, and every start writes it again (nothing to keep across a crash).
+  await fs.writeFile(path.join(ctx.bundleDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
 }
 
 function depth(p: string): number {
@@ -82,12 +82,25 @@ export async function launch(id: string, ctx: LaunchContext, opts: { tty: boolea
   await fs.rm(ctx.runcLog, { force: true });
   const proc = ctx.runc.spawn(['run', '--bundle', ctx.bundleDir, '--pid-file', pidFile, id], { ...opts, logFile: ctx.runcLog });
   let exited = false;
-  void proc.exited.then(() => (exited = true));
-  for (;;) {
-    const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
-    if (pid > 0) return { proc, pid };
-    if (exited) break;
-    await new Promise((r) => setTimeout(r, 5));
+  let wake: () => void = () => undefined;
+  void proc.exited.then(() => {
+    exited = true;
+    wake();
+  });
+  // runc renames the pid file into place: a watch on the bundle dir wakes the loop then (the poll is a fallback).
+  const watcher = watch(ctx.bundleDir, () => wake()).on('error', () => undefined);
+  try {
+    for (;;) {
+      const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
+      if (pid > 0) return { proc, pid };
+      if (exited) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 5);
+      });
+    }
+  } finally {
+    watcher.close();
   }
   proc.stdout.resume();
   proc.stderr?.resume();
