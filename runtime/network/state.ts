@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { atomicWriteFile, readJsonIfExists, removeStaleTemps } from '../util/fsx.ts';
+import { atomicWriteFile, readJsonIfExists, removeStaleTemps, tempPathFor } from '../util/fsx.ts';
 
 /** One network as `docker network create` (or the engine, for the predefined three) made it. */
 export interface NetworkRecord {
@@ -64,24 +64,43 @@ export interface NetState {
 }
 
 /**
- * The engine's network state: one JSON file under `<stateDir>/networks/`, rewritten atomically, so a crash
- * leaves the old or the new state and never a torn one. Devices are created only after the record that
- * names them is on disk, so restart recovery always knows what to remove.
+ * The engine's network state under `<stateDir>/networks/`, in two files, each rewritten atomically (a crash
+ * leaves the old or the new content, never a torn one). `state.json` holds the networks and is also made
+ * durable (fsync) whenever they change. `containers.json` holds the containers' netns, endpoints and ports,
+ * without fsync: it describes kernel state (netns, links, rules) that a power loss takes with it, while
+ * after a process crash the page cache still holds it for restart recovery. Devices are created only after
+ * the record that names them is written, so that recovery always knows what to remove.
  */
 export class StateFile {
-  private constructor(private readonly file: string) {}
+  private constructor(
+    private readonly dir: string,
+    /** The networks as last made durable. */
+    private durableNetworks: string,
+  ) {}
 
   static async open(stateDir: string): Promise<{ file: StateFile; state: NetState }> {
     const dir = path.join(stateDir, 'networks');
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     await removeStaleTemps(dir);
-    const file = new StateFile(path.join(dir, 'state.json'));
-    const saved = await readJsonIfExists<NetState>(file.file);
-    const state: NetState = { version: 1, networks: saved?.networks ?? [], containers: saved?.containers ?? {} };
-    return { file, state };
+    const saved = await readJsonIfExists<NetState>(path.join(dir, 'state.json'));
+    // Unreadable after a power loss is as good as empty: what it described is gone too.
+    const containers = await readJsonIfExists<NetState['containers']>(path.join(dir, 'containers.json')).catch(() => undefined);
+    const state: NetState = { version: 1, networks: saved?.networks ?? [], containers: containers ?? saved?.containers ?? {} };
+    return { file: new StateFile(dir, JSON.stringify(state.networks)), state };
   }
 
   async save(state: NetState): Promise<void> {
-    await atomicWriteFile(this.file, JSON.stringify(state, null, 1), 0o600);
+    const networks = JSON.stringify(state.networks);
+    if (networks !== this.durableNetworks) {
+      await atomicWriteFile(path.join(this.dir, 'state.json'), JSON.stringify({ version: 1, networks: state.networks, containers: {} }, null, 1), 0o600);
+      this.durableNetworks = networks;
+    }
+    const target = path.join(this.dir, 'containers.json');
+    const tmp = tempPathFor(target);
+    await fs.writeFile(tmp, JSON.stringify(state.containers, null, 1), { mode: 0o600, flag: 'wx' });
+    await fs.rename(tmp, target).catch(async (err: unknown) => {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    });
   }
 }
