@@ -275,9 +275,12 @@ export class ContainerRuntime {
   /** The container's process ended: record how, release everything the run held, tell the waiters. */
   private async onExit(c: Live, code: number, startedMicros: number): Promise<void> {
     const oomKilled = await this.oom.killedSince(c.record.CgroupPath, startedMicros - 500_000);
-    await this.cleanupRun(c);
+    const exited: ContainerState = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: rfc3339Nano(nowMicros()) };
+    // The record on disk may say exited while the cleanup runs (a restart would say so anyway); the engine
+    // itself shows it only once the run is cleaned up, so a start never meets a half-released run.
+    await allDone([this.cleanupRun(c), c.removed ? undefined : this.store.saveState(c.record.Id, exited)]);
     c.run = undefined;
-    await this.setState(c, { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: rfc3339Nano(nowMicros()) });
+    c.state = exited;
     this.opts.events?.('die', c.record, { exitCode: String(code) });
     c.notifyExit();
     if (c.record.HostConfig.AutoRemove) await this.remove(c.record.Id, { force: true, removeVolumes: true }).catch(() => undefined);
