@@ -13,8 +13,14 @@ export function cgroupParent(stateDir: string): string {
   return `/layerlab/${createHash('sha256').update(path.resolve(stateDir)).digest('hex').slice(0, 12)}`;
 }
 
-/** Controller hierarchies mounted under /sys/fs/cgroup (v1 controllers, name=systemd, the v2 mount). */
+let listed: string[] | undefined;
+
+/**
+ * Controller hierarchies mounted under /sys/fs/cgroup (v1 controllers, name=systemd, the v2 mount). They do
+ * not change while the engine runs: listed once (every container exit looks in each of them).
+ */
 async function hierarchies(): Promise<string[]> {
+  if (listed) return listed;
   const names = await fs.readdir(CGROUP_ROOT).catch(() => [] as string[]);
   const out: string[] = [];
   for (const name of names) {
@@ -22,12 +28,13 @@ async function hierarchies(): Promise<string[]> {
     const stat = await fs.lstat(dir).catch(() => undefined);
     if (stat?.isDirectory()) out.push(dir);
   }
+  if (out.length > 0) listed = out;
   return out;
 }
 
 /** Remove a cgroup (relative path) from every hierarchy, children first; missing ones are fine. */
 export async function removeCgroup(relPath: string): Promise<void> {
-  for (const hierarchy of await hierarchies()) await removeTree(path.join(hierarchy, relPath));
+  await Promise.all((await hierarchies()).map((hierarchy) => removeTree(path.join(hierarchy, relPath))));
 }
 
 async function removeTree(dir: string): Promise<void> {
