@@ -54,11 +54,10 @@ interface Jump {
 export class Firewall {
   private readonly chains: Chains;
   /**
-   * What the kernel holds after this object's last successful change (our chains' text, and whether the
-   * jumps to them are in place); undefined until then or after a failure, when it is checked the slow way.
-   * Lets a change that changes nothing cost nothing, and the others one iptables-restore transaction.
+   * Whether the jumps to our chains are in place, as this object's last successful change left them;
+   * undefined until then and after a failure, when they are checked one by one.
    */
-  private known?: { text: string; jumps: boolean };
+  private jumpsThere?: boolean;
 
   /** `tag` makes the chain names this engine's own, so engines sharing a netns never touch each other's. */
   constructor(
@@ -68,36 +67,47 @@ export class Firewall {
     this.chains = { input: `LL-${tag}-IN`, forward: `LL-${tag}-FWD`, dnat: `LL-${tag}-DNAT`, post: `LL-${tag}-POST` };
   }
 
-  /** Make the kernel's rules match the model. */
+  /**
+   * Make the kernel's rules match the model: every time, whole (so they never drift from it, whoever
+   * changed them), in one iptables-restore transaction when the jumps' state is known.
+   */
   async apply(model: FirewallModel): Promise<void> {
     if (model.bridges.length === 0 && model.ports.length === 0) {
       await this.remove();
       return;
     }
-    const text = this.render(model, []);
-    const known = this.known;
-    if (known?.jumps && known.text === text) return;
-    this.known = undefined;
     if (model.bridges.some((b) => b.egressAllow.length > 0)) await setSysctl(this.ns, 'net.ipv4.ip_forward', '1');
-    // --noflush keeps everyone else's rules; declaring our chains flushes just them, in one transaction
-    // (which also inserts the jumps when they are known to be missing).
-    const inserts = known && !known.jumps ? this.jumps().map((j) => ({ table: j.table, line: `-I ${j.chain} 1 ${j.spec.join(' ')}` })) : [];
-    await inNetns(this.ns, RESTORE, ['--noflush'], this.render(model, inserts));
-    if (!known) for (const jump of this.jumps()) await this.ensureJump(jump);
-    this.known = { text, jumps: true };
+    const known = this.jumpsThere;
+    this.jumpsThere = undefined;
+    if (known === undefined || !(await this.restoreWithJumps(model, known))) {
+      // --noflush keeps everyone else's rules; declaring our chains flushes just them, in one transaction.
+      await inNetns(this.ns, RESTORE, ['--noflush'], this.render(model, []));
+      for (const jump of this.jumps()) await this.ensureJump(jump);
+    }
+    this.jumpsThere = true;
+  }
+
+  /**
+   * Our chains and the jumps to them, (re)inserted at the top, in one transaction. Deleting a jump that is
+   * not there (someone flushed the host's rules) fails it whole, changing nothing: false, and the caller
+   * takes the slow path.
+   */
+  private restoreWithJumps(model: FirewallModel, jumpsThere: boolean): Promise<boolean> {
+    const lines = this.jumps().flatMap((j) => [
+      ...(jumpsThere ? [{ table: j.table, line: `-D ${j.chain} ${j.spec.join(' ')}` }] : []),
+      { table: j.table, line: `-I ${j.chain} 1 ${j.spec.join(' ')}` },
+    ]);
+    return inNetns(this.ns, RESTORE, ['--noflush'], this.render(model, lines)).then(() => true, () => false);
   }
 
   /** Remove our jumps and chains; safe to call when they do not exist. */
   async remove(): Promise<void> {
-    const known = this.known;
-    this.known = undefined;
-    if (known && !known.jumps && known.text === '') {
-      this.known = known;
-      return;
-    }
+    const known = this.jumpsThere;
+    this.jumpsThere = undefined;
+    // Removed by this object already: our chains went with the jumps, and nothing else makes them.
     // Known to be in place: one transaction; if the kernel disagrees, it changes nothing and the slow path runs.
-    if (!known?.jumps || !(await this.removeKnown())) await this.removeChecked();
-    this.known = { text: '', jumps: false };
+    if (known !== false && !(known === true && (await this.removeKnown()))) await this.removeChecked();
+    this.jumpsThere = false;
   }
 
   private async removeKnown(): Promise<boolean> {
