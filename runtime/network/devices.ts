@@ -16,6 +16,10 @@ export function vethName(endpointId: string): string {
   return `llv${endpointId.slice(0, 11)}`;
 }
 
+export async function linkExists(ns: HostNetns, name: string): Promise<boolean> {
+  return ip(ns, ['link', 'show', 'dev', name]).then(() => true, () => false);
+}
+
 export async function removeLink(ns: HostNetns, name: string): Promise<void> {
   await ignoreMissing(ip(ns, ['link', 'delete', 'dev', name]));
 }

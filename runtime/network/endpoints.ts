@@ -1,5 +1,5 @@
 import { conflict, forbidden, invalid } from '../errors.ts';
-import { bridgeName, createEndpointDevices, removeLink, setDefaultRoute, vethName } from './devices.ts';
+import { bridgeName, createEndpointDevices, linkExists, removeLink, setDefaultRoute, vethName } from './devices.ts';
 import type { NetCore } from './core.ts';
 import { isHostName } from './hosts-file.ts';
 import { allocateIp, checkRequestedIp } from './ipam.ts';
@@ -76,10 +76,11 @@ export async function attachEndpoint(core: NetCore, c: ContainerRecord, net: Net
 
 async function plumb(core: NetCore, c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
   const prefix = parseCidr(net.subnet!)!.prefix;
+  const existing = core.bridges.has(net.id);
   await createEndpointDevices({
     hostNs: core.hostNs,
     bridge: bridgeName(net.id),
-    ...(core.bridges.has(net.id) ? {} : { newBridgeCidr: `${net.gateway}/${prefix}` }),
+    ...(existing ? {} : { newBridgeCidr: `${net.gateway}/${prefix}` }),
     hostIf: ep.hostIf,
     containerNs: c.netns,
     ifName: ep.ifName,
@@ -87,6 +88,10 @@ async function plumb(core: NetCore, c: ContainerRecord, net: NetworkRecord, ep: 
     cidr: `${ep.ip}/${prefix}`,
     // The first network with an address carries the default route, as in Docker.
     ...(c.endpoints.find((e) => e.ip) === ep ? { defaultVia: net.gateway! } : {}),
+  }).catch(async (err: unknown) => {
+    // A bridge removed behind the engine's back is made again by the next attach.
+    if (existing && !(await linkExists(core.hostNs, bridgeName(net.id)))) core.bridges.delete(net.id);
+    throw err;
   });
   core.bridges.add(net.id);
 }
