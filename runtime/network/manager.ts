@@ -253,7 +253,9 @@ export class NetworkManager {
   /** A forgotten container's veths, netns and published ports, side by side; unused bridges go a little later. */
   private async removeDevices(c: ContainerRecord): Promise<void> {
     const veths = c.endpoints.flatMap((e) => (e.hostIf ? [e.hostIf] : []));
-    await allDone([this.core.removeLinks(veths), deleteNetns(c.netns), this.core.applyFirewall(), this.spares.fill().catch(() => undefined)]);
+    // The rules change only if it published ports (its bridge, if unused now, goes later with its rules).
+    const rules = c.ports.length > 0 ? this.core.applyFirewall() : undefined;
+    await allDone([this.core.removeLinks(veths), deleteNetns(c.netns), rules, this.spares.fill().catch(() => undefined)]);
     if (this.core.deadBridges().length === 0) return;
     clearTimeout(this.reapTimer);
     this.reapTimer = setTimeout(() => void this.locked(() => this.reapBridges()).catch(() => undefined), BRIDGE_LINGER_MS);
