@@ -7,6 +7,7 @@ import { ignoreMissing, inNetns, setSysctl, type HostNetns } from './netns.ts';
  */
 const IPTABLES = 'iptables-nft';
 const RESTORE = 'iptables-nft-restore';
+const SAVE = 'iptables-nft-save';
 
 export interface FirewallBridge {
   name: string;
@@ -58,6 +59,8 @@ export class Firewall {
    * undefined until then and after a failure, when they are checked one by one.
    */
   private jumpsThere?: boolean;
+  /** The model last applied whole (iptables-restore input). */
+  private applied?: string;
 
   /** `tag` makes the chain names this engine's own, so engines sharing a netns never touch each other's. */
   constructor(
@@ -68,23 +71,44 @@ export class Firewall {
   }
 
   /**
-   * Make the kernel's rules match the model: every time, whole (so they never drift from it, whoever
-   * changed them), in one iptables-restore transaction when the jumps' state is known.
+   * Make the kernel's rules match the model: whole (so they never drift from it, whoever changed them), in
+   * one iptables-restore transaction when the jumps' state is known. A transaction costs tens of
+   * milliseconds of kernel work, so the same model again is only checked (one iptables-save): containers
+   * started one after another on one network do not each pay for a rewrite.
    */
   async apply(model: FirewallModel): Promise<void> {
     if (model.bridges.length === 0 && model.ports.length === 0) {
       await this.remove();
       return;
     }
+    const text = this.render(model, []);
+    if (this.jumpsThere && this.applied === text && (await this.intact(text))) return;
+    this.applied = undefined;
     if (model.bridges.some((b) => b.egressAllow.length > 0)) await setSysctl(this.ns, 'net.ipv4.ip_forward', '1');
     const known = this.jumpsThere;
     this.jumpsThere = undefined;
     if (known === undefined || !(await this.restoreWithJumps(model, known))) {
       // --noflush keeps everyone else's rules; declaring our chains flushes just them, in one transaction.
-      await inNetns(this.ns, RESTORE, ['--noflush'], this.render(model, []));
+      await inNetns(this.ns, RESTORE, ['--noflush'], text);
       for (const jump of this.jumps()) await this.ensureJump(jump);
     }
     this.jumpsThere = true;
+    this.applied = text;
+  }
+
+  /**
+   * True when the kernel still holds our jumps and, in each of our chains, as many rules as `text` has:
+   * what a flush or a deletion by someone else would change.
+   */
+  private async intact(text: string): Promise<boolean> {
+    const saved = await inNetns(this.ns, SAVE, []).catch(() => '');
+    const lines = new Set(saved.split('\n'));
+    const rules = (dump: string, chain: string) => dump.split('\n').filter((l) => l.startsWith(`-A ${chain} `)).length;
+    const c = this.chains;
+    return (
+      this.jumps().every((j) => lines.has(`-A ${j.chain} ${j.spec.join(' ')}`)) &&
+      [c.input, c.forward, c.dnat, c.post].every((chain) => rules(saved, chain) === rules(text, chain))
+    );
   }
 
   /**
@@ -104,6 +128,7 @@ export class Firewall {
   async remove(): Promise<void> {
     const known = this.jumpsThere;
     this.jumpsThere = undefined;
+    this.applied = undefined;
     // Removed by this object already: our chains went with the jumps, and nothing else makes them.
     // Known to be in place: one transaction; if the kernel disagrees, it changes nothing and the slow path runs.
     if (known !== false && !(known === true && (await this.removeKnown()))) await this.removeChecked();
