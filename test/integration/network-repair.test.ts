@@ -1,0 +1,81 @@
+import { promises as fs } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetworkManager } from '../../runtime/network/index.ts';
+import { containerId, deleteNetns, makeNetns, sh, snapshot, tempStateDir } from './network-helpers.ts';
+
+/**
+ * The fast paths of container networking keep their guarantees: the firewall, checked rather than rewritten
+ * when its model is unchanged, is still repaired at the next attach after someone flushed the host's rules;
+ * a bridge deleted behind the engine's back is made again; a released container is forgotten at once and
+ * its devices are gone when `gone` settles, while its bridge lingers for the next container until a
+ * teardown or shutdown removes it.
+ */
+describe('container networking: fast paths that still repair and clean up', () => {
+  let host: string;
+  let stateDir: string;
+  let net: NetworkManager;
+  const inHost = (args: string[]) => sh('nsenter', [`--net=/run/netns/${host}`, '--', ...args]);
+  const jumps = () => inHost(['iptables-nft', '-S', 'INPUT']).split('\n').filter((l) => l.includes('-j LL-')).length;
+  const bridges = () => snapshot(host).links.filter((l) => l.startsWith('llbr'));
+
+  async function started(name: string): Promise<string> {
+    const id = containerId();
+    await net.setupContainer(id, { name, hostname: name });
+    await net.attach(id, 'bridge');
+    return id;
+  }
+
+  beforeAll(async () => {
+    host = makeNetns('repair');
+    stateDir = tempStateDir('repair');
+    net = await NetworkManager.open({ stateDir, hostNetns: host });
+  });
+
+  afterAll(async () => {
+    await net?.shutdown();
+    deleteNetns(host);
+    await fs.rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('restores the jump to its rules at the next attach after the host INPUT chain was flushed', async () => {
+    const before = snapshot(host);
+    const a = await started('a');
+    expect(jumps()).toBe(1);
+    inHost(['iptables-nft', '-F', 'INPUT']);
+    expect(jumps()).toBe(0);
+    const b = await started('b');
+    expect(jumps()).toBe(1);
+    await net.teardownContainer(a);
+    await net.teardownContainer(b);
+    expect(snapshot(host)).toEqual(before);
+  });
+
+  it('makes a bridge deleted behind its back again', async () => {
+    const a = await started('a');
+    const [bridge] = bridges();
+    inHost(['ip', 'link', 'delete', bridge!]);
+    const b = containerId();
+    await net.setupContainer(b, { name: 'b', hostname: 'b' });
+    await expect(net.attach(b, 'bridge')).rejects.toThrow();
+    const c = await started('c');
+    expect(bridges()).toEqual([bridge]);
+    for (const id of [a, b, c]) await net.teardownContainer(id);
+    expect(bridges()).toEqual([]);
+  });
+
+  it('forgets a released container at once, removes its devices next, and keeps its bridge for the next one', async () => {
+    const before = snapshot(host);
+    const a = await started('a');
+    const { gone } = await net.releaseContainer(a);
+    expect(net.hasContainer(a)).toBe(false);
+    await gone;
+    const after = snapshot(host);
+    expect(after.links.filter((l) => l.startsWith('llv'))).toEqual([]);
+    expect(bridges()).toHaveLength(1);
+    expect(after.rules).toContain(`-i ${bridges()[0]} -j DROP`);
+    // The next container reuses the lingering bridge; its teardown leaves the netns as it was.
+    const b = await started('b');
+    await net.teardownContainer(b);
+    expect(snapshot(host)).toEqual(before);
+  });
+});
