@@ -8,8 +8,7 @@ export const DESCRIPTION_ANNOTATION = 'org.opencontainers.image.description';
 /** Layer descriptors carry their content size so imports need not read the layer. */
 export const LAYER_SIZE_ANNOTATION = 'io.layerlab.layer.size';
 
-export const MANIFEST_MEDIA_TYPE = 'application/vnd.docker.distribution.manifest.v2+json';
-export const CONFIG_MEDIA_TYPE = 'application/vnd.docker.container.image.v1+json';
+export { DOCKER_MANIFEST as MANIFEST_MEDIA_TYPE, DOCKER_CONFIG as CONFIG_MEDIA_TYPE } from '../image/media-types.ts';
 
 export interface Descriptor {
   mediaType: string;

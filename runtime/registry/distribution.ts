@@ -2,12 +2,9 @@
  * Shared vocabulary of the distribution v2 API (builder-facts §4.2, §5): media types, the name and tag
  * grammar, and the registry's error codes with their HTTP statuses and standard messages.
  */
-export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
-export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
-export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../image/media-types.ts';
+
+export { DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST } from '../image/media-types.ts';
 
 export const MANIFEST_TYPES = [DOCKER_MANIFEST, OCI_MANIFEST] as const;
 export const INDEX_TYPES = [DOCKER_MANIFEST_LIST, OCI_INDEX] as const;

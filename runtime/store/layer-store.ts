@@ -8,7 +8,7 @@ import { atomicWriteFile, pathExists, readJsonIfExists, removeStaleTemps, tempPa
 import { KeyedMutex } from '../util/locks.ts';
 import type { BlobStore } from './blob-store.ts';
 
-export const LAYER_MEDIA_TYPE = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+export { DOCKER_LAYER as LAYER_MEDIA_TYPE } from '../image/media-types.ts';
 
 /** A layer as it sits on a particular parent chain: the unit that overlayfs stacks. */
 export interface LayerRecord {
