@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { forbidden } from '../errors.ts';
 import { atomicWriteFile } from '../util/fsx.ts';
 import { cleanWorkdir, processEnv, replaceOrAppendEnv } from './command.ts';
@@ -57,14 +57,49 @@ export async function startExec(runc: Runc, record: ContainerRecord, rootfs: str
   const processFile = path.join(dir, `exec-${tag}.json`);
   const logFile = path.join(dir, `exec-${tag}.log`);
   await atomicWriteFile(processFile, JSON.stringify(processSpec({ args: opts.cmd, env, cwd, user, tty, capabilities: caps, noNewPrivileges })), 0o600);
-  const proc = runc.spawn(['exec', '--process', processFile, record.Id], { tty, stdin: opts.stdin === true, logFile, cols: opts.cols, rows: opts.rows });
+  const pidFile = path.join(dir, `exec-${tag}.pid`);
+  const proc = runc.spawn(['exec', '--pid-file', pidFile, '--process', processFile, record.Id], { tty, stdin: opts.stdin === true, logFile, cols: opts.cols, rows: opts.rows });
+  const stderr = proc.stderr ? gateUntilStarted(proc.stderr, pidFile) : null;
   const exited = proc.exited.then(async ({ code }) => {
     const error = code !== 0 ? await lastRuncError(logFile) : undefined;
-    await fs.rm(processFile, { force: true });
-    await fs.rm(logFile, { force: true });
+    stderr?.settle(error === undefined);
+    await Promise.all([processFile, logFile, pidFile].map((f) => fs.rm(f, { force: true })));
     if (!error) return { exitCode: code };
     const message = `OCI runtime exec failed: ${error.replace(/^runc exec failed: /, 'exec failed: ')}: unknown`;
     return { exitCode: /executable file not found|no such file/i.test(error) ? 127 : 126, error: message };
   });
-  return { pid: proc.pid, stdout: proc.stdout, stderr: proc.stderr, stdin: proc.stdin, resize: proc.resize, exited };
+  return { pid: proc.pid, stdout: proc.stdout, stderr: stderr?.stream ?? null, stdin: proc.stdin, resize: proc.resize, exited };
+}
+
+/**
+ * When runc cannot start the exec'd process it prints its own error on that process's stderr, and dockerd's
+ * answer (the exec's ExitCode and the CLI's message) already says it: hold stderr back until runc has written
+ * the pid file (the process runs), and drop what was held if the process never started.
+ */
+function gateUntilStarted(source: Readable, pidFile: string): { stream: Readable; settle(started: boolean): void } {
+  const out = new PassThrough();
+  let held: Buffer[] | undefined = [];
+  const release = () => {
+    for (const chunk of held ?? []) out.write(chunk);
+    held = undefined;
+  };
+  source.on('data', (chunk: Buffer) => {
+    if (held && existsSync(pidFile)) release();
+    if (held) held.push(chunk);
+    else out.write(chunk);
+  });
+  source.on('end', () => {
+    if (!held) out.end();
+  });
+  source.on('error', (err) => out.destroy(err));
+  return {
+    stream: out,
+    settle(started) {
+      if (!held) return;
+      if (started) release();
+      held = undefined;
+      if (source.readableEnded) out.end();
+      else source.once('end', () => out.end());
+    },
+  };
 }

@@ -59,7 +59,7 @@ export async function layerlabTarget(): Promise<Target & { engine: TestEngine }>
 
 /** A real dockerd holding exactly the images layerlab holds (saved from layerlab, so the IDs are equal). */
 export async function dockerdTarget(from: TestEngine, note: (s: string) => void): Promise<Target | undefined> {
-  const daemon: ComparisonDaemon | undefined = await startDockerd({ name: 'compat' }, note);
+  const daemon: ComparisonDaemon | undefined = await startDockerd({ name: `compat-${process.pid}` }, note);
   if (!daemon) return undefined;
   const home = mkdtempSync(path.join(os.tmpdir(), 'layerlab-compat-home-'));
   const tar = path.join(home, 'base.tar');

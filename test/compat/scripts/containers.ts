@@ -21,6 +21,7 @@ export const containers: Script = {
     { args: ['ps', '--format', '{{.Names}} {{.Status}}'] },
     { args: ['exec', 'c2', 'echo', 'from exec'] },
     { args: ['exec', 'c2', 'sh', '-c', 'exit 7'] },
+    { args: ['exec', 'c2', 'nosuchcmd'] },
     { args: ['rm', 'c2'] },
     { args: ['stop', '-t', '1', 'c2'] },
     { args: ['ps', '-a', '--format', '{{.Names}} {{.Status}}'] },
