@@ -35,8 +35,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await dockerd?.stop();
-  await layerlab?.stop();
+  await Promise.allSettled([dockerd?.stop(), layerlab?.stop()]);
   const lines = report.map((r) => `  ${r.script}: ${r.matched}/${r.run} matched${r.differs.length ? `; intentional differences: ${r.differs.join('; ')}` : ''}`);
   console.log(`compatibility report (against ${dockerd ? 'a live dockerd' : 'recorded dockerd outputs'}):\n${lines.join('\n')}${notes.map((n) => `\nnote: ${n}`).join('')}`);
 });

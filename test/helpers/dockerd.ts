@@ -92,7 +92,10 @@ export async function startDockerd(opts: DockerdOptions, note: (s: string) => vo
       child.kill('SIGTERM');
       await exited;
       if (saved) restoreNetwork(saved);
+      // dockerd bind-mounts its data root onto itself; one that died mid-way leaves that mount behind.
+      spawnSync('umount', [root], { stdio: 'ignore' });
       await fs.rm(root, { recursive: true, force: true });
+      await fs.rm(run, { recursive: true, force: true });
     },
   };
 }
