@@ -103,3 +103,17 @@ export function rawRequest(socket: string, method: string, url: string, body?: B
     req.end(body);
   });
 }
+
+/** Entries of a tar made by tarOf, for rewriting it. */
+export async function entriesOf(tar: Buffer): Promise<RawEntry[]> {
+  const { default: tarStream } = await import('tar-stream');
+  const extract = tarStream.extract();
+  extract.end(tar);
+  const out: RawEntry[] = [];
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    for await (const c of entry) chunks.push(c as Buffer);
+    out.push({ name: entry.header.name, type: entry.header.type as RawEntry['type'], linkname: entry.header.linkname ?? undefined, body: Buffer.concat(chunks) });
+  }
+  return out;
+}

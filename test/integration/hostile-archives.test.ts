@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../helpers/engine.ts';
-import { saveArchiveWith, sha256, storeSnapshot, tarOf, type RawEntry } from './archive-helpers.ts';
+import { entriesOf, saveArchiveWith, sha256, storeSnapshot, tarOf, type RawEntry } from './archive-helpers.ts';
 
 /**
  * Red-team corpus for `docker load` and `docker import` (SECURITY.md, archive and path traversal): each case
@@ -181,16 +181,3 @@ describe('the corpus can fail', () => {
   });
 });
 
-/** Entries of a tar made by tarOf, for rewriting it. */
-async function entriesOf(tar: Buffer): Promise<RawEntry[]> {
-  const { default: tarStream } = await import('tar-stream');
-  const extract = tarStream.extract();
-  extract.end(tar);
-  const out: RawEntry[] = [];
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    out.push({ name: entry.header.name, type: entry.header.type as RawEntry['type'], linkname: entry.header.linkname ?? undefined, body: Buffer.concat(chunks) });
-  }
-  return out;
-}

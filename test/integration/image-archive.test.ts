@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_28, REPO_ROOT, startEngine, type TestEngine } from '../helpers/engine.ts';
-import { rawRequest, sha256, tarOf, type RawEntry } from './archive-helpers.ts';
+import { entriesOf, rawRequest, sha256, tarOf } from './archive-helpers.ts';
 import { findDockerd, type Dockerd } from '../helpers/dockerd.ts';
 
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/docker-save');
@@ -49,19 +49,6 @@ async function storedLayerNames(e: TestEngine, diffId: string): Promise<string[]
   const tar = gunzipSync(await fs.readFile(path.join(e.stateDir, 'blobs/sha256', record.blob.digest.slice(7))));
   expect(sha256(tar)).toBe(diffId);
   return (await entriesOf(tar)).map((x) => x.name);
-}
-
-async function entriesOf(tar: Buffer): Promise<RawEntry[]> {
-  const { default: tarStream } = await import('tar-stream');
-  const extract = tarStream.extract();
-  extract.end(tar);
-  const out: RawEntry[] = [];
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    out.push({ name: entry.header.name, type: entry.header.type as RawEntry['type'], linkname: entry.header.linkname ?? undefined, body: Buffer.concat(chunks) });
-  }
-  return out;
 }
 
 function ok(result: { code: number; stdout: string; stderr: string }): string {

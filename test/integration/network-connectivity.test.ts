@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkManager } from '../../runtime/network/index.ts';
-import { containerId, deleteNetns, makeNetns, probe, probeByName, sh, startServer, tempStateDir, type Server } from './network-helpers.ts';
+import { closeTestHost, containerId, openTestHost, probe, probeByName, sh, startServer, type Server, type TestHost } from './network-helpers.ts';
 
 /**
  * Real netns, veths, bridges and iptables inside a test-created host netns: reachability on one network,
@@ -10,27 +10,21 @@ import { containerId, deleteNetns, makeNetns, probe, probeByName, sh, startServe
  * container to the host netns's own services.
  */
 describe('container networking: reachability and isolation', () => {
+  let t: TestHost;
   let host: string;
-  let stateDir: string;
   let net: NetworkManager;
-  const servers: Server[] = [];
+  let servers: Server[];
 
   beforeAll(async () => {
-    host = makeNetns('conn');
-    stateDir = tempStateDir('conn');
-    net = await NetworkManager.open({ stateDir, hostNetns: host });
+    t = await openTestHost('conn');
+    ({ host, net, servers } = t);
   });
 
-  afterAll(async () => {
-    for (const s of servers) await s.stop();
-    await net?.shutdown();
-    deleteNetns(host);
-    await fs.rm(stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeTestHost(t));
 
   async function container(name: string, network?: string, aliases?: string[]) {
     const id = containerId();
-    const hostsPath = path.join(stateDir, `${name}.hosts`);
+    const hostsPath = path.join(t.stateDir, `${name}.hosts`);
     const { netnsPath } = await net.setupContainer(id, { name, hostname: id.slice(0, 12), hostsPath });
     const ep = network ? await net.attach(id, network, { aliases }) : undefined;
     return { id, netnsPath, hostsPath, ip: ep?.IPAddress as string, gateway: ep?.Gateway as string };

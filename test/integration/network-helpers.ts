@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { NetworkManager } from '../../runtime/network/index.ts';
 
 /**
  * Helpers for the network suites: a test-created "host" netns per suite (the machine's own interfaces
@@ -175,4 +176,26 @@ export function probeByName(ns: string, hostsFile: string, name: string, port: n
   const r = spawnSync('nsenter', args, { timeout: 10_000, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`probe by name failed to run: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+/** A test-created host netns with its own NetworkManager, and the servers a test starts in it. */
+export interface TestHost {
+  host: string;
+  stateDir: string;
+  net: NetworkManager;
+  servers: Server[];
+}
+
+export async function openTestHost(tag: string): Promise<TestHost> {
+  const host = makeNetns(tag);
+  const stateDir = tempStateDir(tag);
+  return { host, stateDir, net: await NetworkManager.open({ stateDir, hostNetns: host }), servers: [] };
+}
+
+export async function closeTestHost(t: TestHost | undefined): Promise<void> {
+  if (!t) return;
+  for (const s of t.servers) await s.stop();
+  await t.net.shutdown();
+  deleteNetns(t.host);
+  await fs.rm(t.stateDir, { recursive: true, force: true });
 }

@@ -1,27 +1,20 @@
-import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkManager, portRequestsFromConfig } from '../../runtime/network/index.ts';
-import { containerId, deleteNetns, makeNetns, probe, startServer, tempStateDir, type Server } from './network-helpers.ts';
+import { closeTestHost, containerId, openTestHost, probe, startServer, type Server, type TestHost } from './network-helpers.ts';
 
 /** `-p HOST:CONTAINER`, `-p CONTAINER`, `-P`: published by DNAT in a test-created host netns. */
 describe('container networking: published ports', () => {
+  let t: TestHost;
   let host: string;
-  let stateDir: string;
   let net: NetworkManager;
-  const servers: Server[] = [];
+  let servers: Server[];
 
   beforeAll(async () => {
-    host = makeNetns('ports');
-    stateDir = tempStateDir('ports');
-    net = await NetworkManager.open({ stateDir, hostNetns: host });
+    t = await openTestHost('ports');
+    ({ host, net, servers } = t);
   });
 
-  afterAll(async () => {
-    for (const s of servers) await s.stop();
-    await net?.shutdown();
-    deleteNetns(host);
-    await fs.rm(stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeTestHost(t));
 
   async function webContainer(name: string, network = 'bridge') {
     const id = containerId();
