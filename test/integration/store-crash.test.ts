@@ -13,9 +13,13 @@ afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
 /** Start the writer, let it work for `ms`, then SIGKILL it mid-operation. */
 async function writeThenKill(stateDir: string, ms: number): Promise<void> {
+  // The writer dies mid-write by design: its scratch files go under this test's root, which is removed after.
+  const scratch = path.join(root, 'scratch');
+  await fs.mkdir(scratch, { recursive: true });
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/helpers/store-writer.ts'), stateDir], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TMPDIR: scratch },
   });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
