@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { packDirectory } from '../archive/pack-dir.ts';
 import { Hasher, hexOf, type Digest } from '../util/digest.ts';
+import { syncFile } from '../util/fsx.ts';
 
 export interface LayerBlob {
   /** sha256 of the gzip bytes: the blob's name and the manifest's layer digest. */
@@ -70,14 +71,4 @@ export async function contentSize(dir: string): Promise<number> {
   };
   await walk(dir);
   return total;
-}
-
-/** Flush a finished file to disk, so a crash after the catalog is renamed into place cannot leave it torn. */
-export async function syncFile(file: string): Promise<void> {
-  const handle = await fs.open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -4,8 +4,8 @@ import { serializeConfig, type ImageConfig } from '../image/config.ts';
 import { canonicalString, parseTaggedReference } from '../image/reference.ts';
 import { LAYER_MEDIA_TYPE } from '../store/layer-store.ts';
 import { hexOf, sha256, type Digest } from '../util/digest.ts';
-import { fsyncDir } from '../util/fsx.ts';
-import { syncFile, writeLayerBlob } from './layer-blob.ts';
+import { fsyncDir, syncFile } from '../util/fsx.ts';
+import { writeLayerBlob } from './layer-blob.ts';
 import { catalogError } from './recipe.ts';
 import {
   CONFIG_MEDIA_TYPE,

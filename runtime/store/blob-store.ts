@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { EngineError, invalid, isErrno, notFound } from '../errors.ts';
 import { Hasher, hexOf, isDigest, type Digest } from '../util/digest.ts';
-import { fsyncDir, removeStaleTemps, tempPathFor } from '../util/fsx.ts';
+import { fsyncDir, removeStaleTemps, syncFile, tempPathFor } from '../util/fsx.ts';
 
 export interface PutResult {
   digest: Digest;
@@ -129,13 +129,4 @@ export class BlobStore {
 
 function missing(digest: Digest, err: unknown): Error {
   return isErrno(err, 'ENOENT') ? notFound(`blob unknown: ${digest}`, err) : (err as Error);
-}
-
-async function syncFile(file: string): Promise<void> {
-  const handle = await fs.open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

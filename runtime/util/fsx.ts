@@ -30,6 +30,16 @@ export async function atomicWriteFile(target: string, data: string | Uint8Array,
   await fsyncDir(path.dirname(target));
 }
 
+/** Flush a finished file to disk before it is renamed into place, so a crash cannot leave it torn. */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await fs.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
