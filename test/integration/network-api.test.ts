@@ -1,27 +1,20 @@
-import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetworkManager } from '../../runtime/network/index.ts';
-import { containerId, deleteNetns, makeNetns, tempStateDir } from './network-helpers.ts';
+import type { NetworkManager } from '../../runtime/network/index.ts';
+import { closeTestHost, containerId, openTestHost, type TestHost } from './network-helpers.ts';
 
 type Net = Record<string, unknown> & { Name: string; Id: string; Driver: string; IPAM: { Config: Array<{ Subnet: string; Gateway: string }> } };
 
 /** The typed API's Docker-facing behaviour: shapes, lookups, validation and dockerd's error texts. */
 describe('container networking: network API', () => {
-  let host: string;
-  let stateDir: string;
+  let t: TestHost;
   let net: NetworkManager;
 
   beforeAll(async () => {
-    host = makeNetns('api');
-    stateDir = tempStateDir('api');
-    net = await NetworkManager.open({ stateDir, hostNetns: host });
+    t = await openTestHost('api');
+    ({ net } = t);
   });
 
-  afterAll(async () => {
-    await net?.shutdown();
-    deleteNetns(host);
-    await fs.rm(stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeTestHost(t));
 
   async function running(name: string) {
     const id = containerId();

@@ -1,7 +1,6 @@
-import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetworkManager } from '../../runtime/network/index.ts';
-import { containerId, deleteNetns, makeNetns, sh, snapshot, tempStateDir } from './network-helpers.ts';
+import type { NetworkManager } from '../../runtime/network/index.ts';
+import { closeTestHost, containerId, openTestHost, sh, snapshot, type TestHost } from './network-helpers.ts';
 
 /**
  * The fast paths of container networking keep their guarantees: the firewall, checked rather than rewritten
@@ -11,8 +10,8 @@ import { containerId, deleteNetns, makeNetns, sh, snapshot, tempStateDir } from 
  * teardown or shutdown removes it.
  */
 describe('container networking: fast paths that still repair and clean up', () => {
+  let t: TestHost;
   let host: string;
-  let stateDir: string;
   let net: NetworkManager;
   const inHost = (args: string[]) => sh('nsenter', [`--net=/run/netns/${host}`, '--', ...args]);
   const jumps = () => inHost(['iptables-nft', '-S', 'INPUT']).split('\n').filter((l) => l.includes('-j LL-')).length;
@@ -26,16 +25,11 @@ describe('container networking: fast paths that still repair and clean up', () =
   }
 
   beforeAll(async () => {
-    host = makeNetns('repair');
-    stateDir = tempStateDir('repair');
-    net = await NetworkManager.open({ stateDir, hostNetns: host });
+    t = await openTestHost('repair');
+    ({ host, net } = t);
   });
 
-  afterAll(async () => {
-    await net?.shutdown();
-    deleteNetns(host);
-    await fs.rm(stateDir, { recursive: true, force: true });
-  });
+  afterAll(() => closeTestHost(t));
 
   it('restores the jump to its rules at the next attach after the host INPUT chain was flushed', async () => {
     const before = snapshot(host);
