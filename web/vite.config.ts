@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+/** The layerlab server the dev server forwards API, WebSocket and preview traffic to. */
+const server = 'http://127.0.0.1:8080';
+
+/** Builds the browser workspace into web/dist; `vite --config web/vite.config.ts` serves it with a proxy. */
+export default defineConfig({
+  root,
+  base: '/',
+  plugins: [svelte()],
+  resolve: {
+    // dockerfile-language-service imports Node's https for Docker Hub tag lookups; see src/lib/no-https.ts.
+    alias: { https: fileURLToPath(new URL('src/lib/no-https.ts', import.meta.url)) },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    // Monaco alone is ~3 MB minified; it is loaded once and cached, so the warning says nothing useful.
+    chunkSizeWarningLimit: 4096,
+  },
+  worker: { format: 'es' },
+  server: {
+    proxy: {
+      '/api': { target: server, ws: true, changeOrigin: false },
+      '/preview': { target: server, ws: true, changeOrigin: false },
+    },
+  },
+});
