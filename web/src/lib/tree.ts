@@ -51,8 +51,8 @@ export const dirname = (path: string): string => (path.includes('/') ? path.slic
 export const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 /** Joins a directory and a relative path. */
 export const join = (dir: string, rel: string): string => (dir ? `${dir}/${rel}` : rel);
-/** Whether `path` is `dir` itself or inside it. */
-export const within = (path: string, dir: string): boolean => path === dir || path.startsWith(dir + '/');
+/** Whether `path` is `dir` itself or inside it ('' is the workspace root, which holds everything). */
+export const within = (path: string, dir: string): boolean => dir === '' || path === dir || path.startsWith(dir + '/');
 
 /**
  * Checks a workspace-relative path the learner typed (the server checks again; this only gives early,
