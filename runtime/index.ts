@@ -5,6 +5,8 @@
 export { Engine, type EngineOptions } from './engine.ts';
 export { Store } from './store/store.ts';
 export { ensureCatalog } from './catalog/build.ts';
+export { Catalog } from './catalog/catalog.ts';
+export { SHELL_IMAGE } from './catalog/shell.ts';
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive/limits.ts';
 export { serveEngineApi, engineRouter } from './api/index.ts';
 export { EngineError, type ErrorCode } from './errors.ts';

@@ -7,11 +7,13 @@ import { withBuildLock } from './build-lock.ts';
 import { busyboxRecipe } from './busybox.ts';
 import { debianRecipe, debianSlimRecipe } from './debian.ts';
 import { helloWorldRecipe } from './hello-world.ts';
+import { nginxRecipe } from './nginx.ts';
+import { shellRecipe } from './shell.ts';
 import { LayoutWriter, type WrittenLayer } from './oci-writer.ts';
-import { catalogError, imageConfig, type CatalogLog, type ImageRecipe } from './recipe.ts';
+import { catalogError, imageConfig, type BaseImage, type CatalogLog, type ImageRecipe } from './recipe.ts';
 
 /** The images setup builds, in build order (quick ones first). */
-export const CATALOG_RECIPES: readonly ImageRecipe[] = [busyboxRecipe, helloWorldRecipe, debianSlimRecipe, debianRecipe];
+export const CATALOG_RECIPES: readonly ImageRecipe[] = [busyboxRecipe, helloWorldRecipe, debianSlimRecipe, debianRecipe, nginxRecipe, shellRecipe];
 
 /** Written into the layout last: a catalog with a different stamp was made by another recipe and is rebuilt. */
 export const RECIPE_FILE = 'layerlab-recipe.json';
@@ -57,8 +59,9 @@ async function buildCatalog(dir: string, stamp: string, recipes: readonly ImageR
   await fs.chmod(scratch, 0o755); // apt inside mmdebstrap downloads as the unprivileged _apt user, who must reach it
   try {
     const writer = await LayoutWriter.create(path.join(scratch, 'layout'));
+    const build: CatalogBuild = { writer, log, bases: new Map(), packed: new Map(), isBase: new Set(recipes.flatMap((r) => (r.base ? [r.base] : []))) };
     for (const [i, recipe] of recipes.entries()) {
-      await buildImage(recipe, writer, path.join(scratch, `work-${i}`), log);
+      await buildImage(recipe, build, path.join(scratch, `work-${i}`));
     }
     await writer.writeFile(RECIPE_FILE, stamp);
     await writer.finish();
@@ -73,23 +76,52 @@ async function buildCatalog(dir: string, stamp: string, recipes: readonly ImageR
   }
 }
 
-async function buildImage(recipe: ImageRecipe, writer: LayoutWriter, work: string, log: CatalogLog): Promise<void> {
+/** One catalog build's shared state: base images kept for the recipes layered on them, and layers packed once. */
+interface CatalogBuild {
+  writer: LayoutWriter;
+  log: CatalogLog;
+  /** Recipes some later recipe builds on; their work directories live until the whole build ends. */
+  isBase: ReadonlySet<ImageRecipe>;
+  bases: Map<ImageRecipe, BaseImage>;
+  /** Layers already written, by directory: a base's layer is packed once and shared byte for byte. */
+  packed: Map<string, WrittenLayer>;
+}
+
+async function buildImage(recipe: ImageRecipe, build: CatalogBuild, work: string): Promise<void> {
+  const { writer, log } = build;
   const started = Date.now();
   const name = recipe.refs[0]!;
   log(`${name}: building`);
   await fs.mkdir(work);
-  const spec = await recipe.build(work, (line) => log(`${name}: ${line}`));
+  const spec = await recipe.build(work, (line) => log(`${name}: ${line}`), baseOf(recipe, build));
   const layers: WrittenLayer[] = [];
   for (const layer of spec.layers) {
-    log(`${name}: packing layer ${layers.length + 1}/${spec.layers.length}`);
-    layers.push(await writer.writeLayer(layer.dir));
+    let written = build.packed.get(layer.dir);
+    if (!written) {
+      log(`${name}: packing layer ${layers.length + 1}/${spec.layers.length}`);
+      written = await writer.writeLayer(layer.dir);
+      build.packed.set(layer.dir, written);
+    }
+    layers.push(written);
   }
   const config = imageConfig(recipe, spec, layers, new Date().toISOString());
-  const { id } = await writer.writeImage(config, layers, recipe.refs, recipe.description);
-  await fs.rm(work, { recursive: true, force: true });
+  const { id } = await writer.writeImage(config, layers, recipe.refs, recipe.description, recipe.system === true);
+  if (build.isBase.has(recipe)) {
+    if (spec.layers.length !== 1) throw catalogError(`${name} is a base image, so it must have exactly one layer`);
+    build.bases.set(recipe, { spec, rootfs: spec.layers[0]!.dir });
+  } else {
+    await fs.rm(work, { recursive: true, force: true });
+  }
   const files = layers.reduce((n, l) => n + l.contentSize, 0);
   const blobs = layers.reduce((n, l) => n + l.descriptor.size, 0);
   log(`${name}: image ${shortId(id)}, ${megabytes(files)} of files, ${megabytes(blobs)} compressed (${seconds(started)})`);
+}
+
+function baseOf(recipe: ImageRecipe, build: CatalogBuild): BaseImage | undefined {
+  if (!recipe.base) return undefined;
+  const base = build.bases.get(recipe.base);
+  if (!base) throw catalogError(`${recipe.refs[0]!} builds on ${recipe.base.refs[0]!}, which must come earlier in the recipe list`);
+  return base;
 }
 
 /** Scratch directories are `.<name>.build-XXXXXX` next to the catalog, on its filesystem so rename works. */

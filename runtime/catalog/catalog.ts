@@ -7,7 +7,7 @@ import type { Namespace } from '../store/namespace.ts';
 import type { Store } from '../store/store.ts';
 import { chainIds, parseDigest, type Digest } from '../util/digest.ts';
 import { readJsonIfExists } from '../util/fsx.ts';
-import { DESCRIPTION_ANNOTATION, LAYER_SIZE_ANNOTATION, REF_NAME_ANNOTATION, type LayoutIndex, type Manifest } from './layout.ts';
+import { DESCRIPTION_ANNOTATION, LAYER_SIZE_ANNOTATION, REF_NAME_ANNOTATION, SYSTEM_ANNOTATION, type LayoutIndex, type Manifest } from './layout.ts';
 
 export interface CatalogEntry {
   /** Canonical reference, e.g. `docker.io/library/busybox:latest`. */
@@ -16,6 +16,8 @@ export interface CatalogEntry {
   name: string;
   description: string;
   manifest: Digest;
+  /** One of layerlab's own images (the sandbox terminal): left out of `entries`, imported only by name. */
+  system: boolean;
 }
 
 /**
@@ -23,10 +25,18 @@ export interface CatalogEntry {
  * image into a namespace links its blobs into the store (no copy) and names it.
  */
 export class Catalog {
+  /** The learners' images: what a fresh namespace holds, `docker pull` finds and the hub publishes. */
+  readonly entries: readonly CatalogEntry[];
+  /** layerlab's own images, imported only through `importByName`. */
+  readonly systemEntries: readonly CatalogEntry[];
+
   private constructor(
     readonly dir: string,
-    readonly entries: readonly CatalogEntry[],
-  ) {}
+    all: readonly CatalogEntry[],
+  ) {
+    this.entries = all.filter((e) => !e.system);
+    this.systemEntries = all.filter((e) => e.system);
+  }
 
   static async open(dir: string): Promise<Catalog> {
     const index = await readJsonIfExists<LayoutIndex>(path.join(dir, 'index.json'));
@@ -40,6 +50,7 @@ export class Catalog {
         name: familiarString(ref),
         description: m.annotations?.[DESCRIPTION_ANNOTATION] ?? '',
         manifest: parseDigest(m.digest),
+        system: m.annotations?.[SYSTEM_ANNOTATION] === 'true',
       });
     }
     return new Catalog(dir, entries);
@@ -60,8 +71,20 @@ export class Catalog {
     return notFound(`pull access denied for ${name}: layerlab works offline and ${name} is not in its image catalog. Available images: ${list}`);
   }
 
+  /** Import every learner image (not the system ones) into a namespace. */
   async importAll(store: Store, ns: Namespace): Promise<void> {
     for (const entry of this.entries) await this.importImage(store, ns, entry);
+  }
+
+  /**
+   * Import one image, system images included, by its name (`layerlab/shell`, `nginx:1.22`; no tag means
+   * `latest`) into a namespace. Returns the image ID; a name the catalog lacks is a not-found error.
+   */
+  async importByName(store: Store, ns: Namespace, name: string): Promise<Digest> {
+    const ref = canonicalString(parseTaggedReference(name));
+    const entry = [...this.entries, ...this.systemEntries].find((e) => e.ref === ref);
+    if (!entry) throw notFound(`${name} is not in layerlab's image catalog (run \`npm run setup\`)`);
+    return this.importImage(store, ns, entry);
   }
 
   /** Bring one catalog image into a namespace, tagged with its catalog name. Returns the image ID. */

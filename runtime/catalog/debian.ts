@@ -4,7 +4,8 @@ import { run } from '../util/exec.ts';
 import { runLogged } from './run-logged.ts';
 import { BUILT_FROM_LABEL, PACKAGES_LABEL, catalogError, type CatalogLog, type ImageRecipe, type ImageSpec } from './recipe.ts';
 
-const SUITE = 'bookworm';
+/** The Debian release every Debian-based catalog image is made from. */
+export const SUITE = 'bookworm';
 const MMDEBSTRAP_TIMEOUT_MS = 15 * 60_000;
 /**
  * mmdebstrap's hooks for merged /usr made with directory symlinks, as debootstrap (and so Docker's debian
@@ -44,10 +45,43 @@ function makeRecipe(slim: boolean): ImageRecipe {
 }
 
 async function buildDebian(work: string, log: CatalogLog, slim: boolean): Promise<ImageSpec> {
+  const made = await bootstrapDebian(work, log, slim);
+  return {
+    layers: [{ dir: made.rootfs, createdBy: made.how }],
+    cmd: ['bash'],
+    labels: {
+      [BUILT_FROM_LABEL]: `Debian ${made.debianVersion} (${SUITE}) ${slim ? 'minbase, slimmed' : 'minbase'}, installed by ${made.tool} from ${made.uris.join(' ')}`,
+      [PACKAGES_LABEL]: made.packages.join(' '),
+    },
+  };
+}
+
+/** A bootstrapped Debian root filesystem and what made it. */
+export interface DebianBootstrap {
+  rootfs: string;
+  /** What was run, for the layer's history entry. */
+  how: string;
+  /** `mmdebstrap x.y.z`. */
+  tool: string;
+  /** /etc/debian_version, e.g. `12.12`. */
+  debianVersion: string;
+  /** `name=version` of every installed package, sorted. */
+  packages: string[];
+  /** The archive URLs of the host's apt sources. */
+  uris: string[];
+}
+
+/**
+ * Bootstrap Debian minbase (slimmed or not) into `work/rootfs` with the host's apt sources, plus the
+ * `include` packages, and tidy it. The same settings every time, so two bootstraps differ only in what
+ * `include` adds and in the mtimes of files made at install time.
+ */
+export async function bootstrapDebian(work: string, log: CatalogLog, slim: boolean, include: readonly string[] = []): Promise<DebianBootstrap> {
   const sources = await hostAptSources();
   const rootfs = path.join(work, 'rootfs');
   const filters = slim ? SLIM_FILTERS.map((f) => `--dpkgopt=${f}`) : [];
-  const options = ['--variant=minbase', '--mode=root', '--format=directory', `--hook-dir=${MERGED_USR_HOOKS}`, ...filters];
+  const extra = include.length > 0 ? [`--include=${include.join(',')}`] : [];
+  const options = ['--variant=minbase', '--mode=root', '--format=directory', `--hook-dir=${MERGED_USR_HOOKS}`, ...filters, ...extra];
   log(`running mmdebstrap (15-30 s) with the host's apt sources: ${sources.join(' ')}`);
   // A private mount namespace: the /proc, /sys and /dev/pts mmdebstrap mounts inside the rootfs vanish with
   // it even if it is killed, so a later cleanup can never delete through a live host mount.
@@ -62,14 +96,7 @@ async function buildDebian(work: string, log: CatalogLog, slim: boolean): Promis
   ]);
   const tool = version.trim();
   const how = `mmdebstrap ${options.join(' ')} ${SUITE} (${tool}, the host's apt sources); then apt lists, caches and logs removed, /dev emptied, /etc/hostname and /etc/resolv.conf blanked`;
-  return {
-    layers: [{ dir: rootfs, createdBy: how }],
-    cmd: ['bash'],
-    labels: {
-      [BUILT_FROM_LABEL]: `Debian ${debianVersion.trim()} (${SUITE}) ${slim ? 'minbase, slimmed' : 'minbase'}, installed by ${tool} from ${uris.join(' ')}`,
-      [PACKAGES_LABEL]: packages.join(' '),
-    },
-  };
+  return { rootfs, how, tool, debianVersion: debianVersion.trim(), packages, uris };
 }
 
 /** mmdebstrap's own status lines (`I:`, `W:`, `E:`), not the apt and dpkg chatter of its hooks. */

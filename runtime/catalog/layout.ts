@@ -5,6 +5,8 @@
 export const REF_NAME_ANNOTATION = 'io.containerd.image.name';
 export const TAG_ANNOTATION = 'org.opencontainers.image.ref.name';
 export const DESCRIPTION_ANNOTATION = 'org.opencontainers.image.description';
+/** Set to `true` on the index entries of system images (runtime/catalog/recipe.ts `system`). */
+export const SYSTEM_ANNOTATION = 'io.layerlab.catalog.system';
 /** Layer descriptors carry their content size so imports need not read the layer. */
 export const LAYER_SIZE_ANNOTATION = 'io.layerlab.layer.size';
 

@@ -13,6 +13,7 @@ import {
   LAYER_SIZE_ANNOTATION,
   MANIFEST_MEDIA_TYPE,
   REF_NAME_ANNOTATION,
+  SYSTEM_ANNOTATION,
   TAG_ANNOTATION,
   type Descriptor,
   type LayoutIndex,
@@ -81,9 +82,9 @@ export class LayoutWriter {
 
   /**
    * Write an image's config and manifest, and name it in the index once per reference (aliases such as
-   * `debian:12` and `debian:bookworm` share one manifest).
+   * `debian:12` and `debian:bookworm` share one manifest). `system` marks it as one of layerlab's own images.
    */
-  async writeImage(config: ImageConfig, layers: readonly WrittenLayer[], refs: readonly string[], description: string): Promise<WrittenImage> {
+  async writeImage(config: ImageConfig, layers: readonly WrittenLayer[], refs: readonly string[], description: string, system = false): Promise<WrittenImage> {
     checkConsistent(config, layers);
     const configDescriptor = await this.writeBlob(serializeConfig(config), CONFIG_MEDIA_TYPE);
     const manifest: Manifest = {
@@ -101,7 +102,12 @@ export class LayoutWriter {
       if (this.manifests.some((m) => m.annotations?.[REF_NAME_ANNOTATION] === canonical)) throw catalogError(`catalog name used twice: ${name}`);
       this.manifests.push({
         ...manifestDescriptor,
-        annotations: { [REF_NAME_ANNOTATION]: canonical, [TAG_ANNOTATION]: ref.tag, [DESCRIPTION_ANNOTATION]: description },
+        annotations: {
+          [REF_NAME_ANNOTATION]: canonical,
+          [TAG_ANNOTATION]: ref.tag,
+          [DESCRIPTION_ANNOTATION]: description,
+          ...(system ? { [SYSTEM_ANNOTATION]: 'true' } : {}),
+        },
       });
     }
     return { id: configDescriptor.digest as Digest, manifest: manifestDescriptor };

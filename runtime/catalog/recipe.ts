@@ -24,6 +24,18 @@ export interface ImageSpec {
   layers: LayerSpec[];
   cmd: string[];
   labels: Record<string, string>;
+  /** Variables beyond PATH, as `NAME=value`. */
+  env?: string[];
+  workingDir?: string;
+  /** Ports as Docker writes them, e.g. `80/tcp`. */
+  exposedPorts?: string[];
+  stopSignal?: string;
+}
+
+/** A built base image a layered recipe starts from: its spec, and its one layer's directory (its whole rootfs). */
+export interface BaseImage {
+  spec: ImageSpec;
+  rootfs: string;
 }
 
 /** How to make one catalog image on this machine, offline or from the host's apt sources. */
@@ -33,8 +45,12 @@ export interface ImageRecipe {
   description: string;
   /** Changes whenever the recipe would produce different content, which makes setup rebuild the catalog. */
   version: string;
-  /** Build the layers in `work` (an empty scratch directory the caller removes). */
-  build(work: string, log: CatalogLog): Promise<ImageSpec>;
+  /** A single-layer recipe this one adds a layer to; built first, its layer shared byte for byte. */
+  base?: ImageRecipe;
+  /** An image for layerlab's own use (the sandbox terminal): never imported into namespaces, pulled or published. */
+  system?: boolean;
+  /** Build the layers in `work` (an empty scratch directory the caller removes); `base` is given when `base` is set. */
+  build(work: string, log: CatalogLog, base?: BaseImage): Promise<ImageSpec>;
 }
 
 /** Docker's platform name for the machine's CPU (catalog images are built for the host). */
@@ -43,16 +59,29 @@ export function hostArchitecture(): string {
   return names[process.arch] ?? process.arch;
 }
 
-/** The image config for a built recipe: PATH, Cmd, labels, one history entry per layer plus the CMD. */
+/**
+ * The image config for a built recipe: PATH and the spec's settings, labels, one history entry per layer, then
+ * one empty entry per setting as a Dockerfile would record it (ENV, WORKDIR, EXPOSE, STOPSIGNAL, CMD).
+ */
 export function imageConfig(recipe: ImageRecipe, spec: ImageSpec, layers: readonly WrittenLayer[], created: string): ImageConfig {
   const history: HistoryEntry[] = spec.layers.map((l) => ({ created, created_by: l.createdBy, comment: 'layerlab catalog' }));
-  history.push({ created, created_by: `CMD ${JSON.stringify(spec.cmd)}`, comment: 'layerlab catalog', empty_layer: true });
+  const settings = [
+    ...(spec.env ?? []).map((e) => `ENV ${e}`),
+    ...(spec.workingDir ? [`WORKDIR ${spec.workingDir}`] : []),
+    ...(spec.exposedPorts?.length ? [`EXPOSE map[${spec.exposedPorts.map((p) => `${p}:{}`).join(' ')}]`] : []),
+    ...(spec.stopSignal ? [`STOPSIGNAL ${spec.stopSignal}`] : []),
+    `CMD ${JSON.stringify(spec.cmd)}`,
+  ];
+  for (const createdBy of settings) history.push({ created, created_by: createdBy, comment: 'layerlab catalog', empty_layer: true });
   return {
     architecture: hostArchitecture(),
     config: {
-      Env: [DEFAULT_PATH_ENV],
+      ...(spec.exposedPorts?.length ? { ExposedPorts: Object.fromEntries(spec.exposedPorts.map((p) => [p, {}])) } : {}),
+      Env: [DEFAULT_PATH_ENV, ...(spec.env ?? [])],
       Cmd: spec.cmd,
+      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
       Labels: { ...spec.labels, [RECIPE_LABEL]: recipe.version },
+      ...(spec.stopSignal ? { StopSignal: spec.stopSignal } : {}),
     },
     created,
     history,

@@ -63,6 +63,33 @@ describe('ensureCatalog', () => {
     expect(await siblings(dir)).toEqual([]);
   });
 
+  it('builds a layered recipe on its base: the base layer is packed once and shared; system images stay out of entries', async () => {
+    const dir = path.join(root, 'layered', 'catalog');
+    const base = fakeRecipe('base', 'base/1');
+    const top: ImageRecipe = {
+      refs: ['org/top:latest'],
+      description: 'fake layered',
+      version: 'top/1',
+      base,
+      system: true,
+      async build(work, _log, built) {
+        await fs.mkdir(path.join(work, 'layer'));
+        await fs.writeFile(path.join(work, 'layer/added'), await fs.readFile(path.join(built!.rootfs, 'etc/version')));
+        return { layers: [...built!.spec.layers, { dir: path.join(work, 'layer'), createdBy: 'added' }], cmd: ['true'], labels: {}, workingDir: '/w' };
+      },
+    };
+    const lines: string[] = [];
+    await ensureCatalog(dir, (l) => lines.push(l), [base, top]);
+    expect(lines.filter((l) => l.includes('packing layer'))).toEqual(['base:latest: packing layer 1/1', 'org/top:latest: packing layer 2/2']);
+    const catalog = await Catalog.open(dir);
+    expect(catalog.names()).toEqual(['base:latest']);
+    expect(catalog.systemEntries.map((e) => e.name)).toEqual(['org/top:latest']);
+    const manifest = async (digest: string) => JSON.parse(await fs.readFile(path.join(dir, 'blobs/sha256', digest.slice(7)), 'utf8')) as { layers: Array<{ digest: string }> };
+    const [baseManifest, topManifest] = await Promise.all([manifest(catalog.entries[0]!.manifest), manifest(catalog.systemEntries[0]!.manifest)]);
+    expect(topManifest.layers).toHaveLength(2);
+    expect(topManifest.layers[0]).toEqual(baseManifest.layers[0]);
+  });
+
   it('leaves the previous catalog untouched when a build fails', async () => {
     const dir = path.join(root, 'fail', 'catalog');
     await ensureCatalog(dir, () => undefined, [fakeRecipe('a', 'a/1')]);
