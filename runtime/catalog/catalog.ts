@@ -16,7 +16,7 @@ export interface CatalogEntry {
   name: string;
   description: string;
   manifest: Digest;
-  /** One of layerlab's own images (the sandbox terminal): left out of `entries`, imported only by name. */
+  /** One of layerlab's own images (the sandbox terminal): left out of `entries`, imported only by `importSystemImage`. */
   system: boolean;
 }
 
@@ -27,7 +27,7 @@ export interface CatalogEntry {
 export class Catalog {
   /** The learners' images: what a fresh namespace holds, `docker pull` finds and the hub publishes. */
   readonly entries: readonly CatalogEntry[];
-  /** layerlab's own images, imported only through `importByName`. */
+  /** layerlab's own images, imported only through `importSystemImage`. */
   readonly systemEntries: readonly CatalogEntry[];
 
   private constructor(
@@ -77,13 +77,13 @@ export class Catalog {
   }
 
   /**
-   * Import one image, system images included, by its name (`layerlab/shell`, `nginx:1.22`; no tag means
-   * `latest`) into a namespace. Returns the image ID; a name the catalog lacks is a not-found error.
+   * Import one system image by its name (`layerlab/shell`; no tag means `latest`) into a namespace, for
+   * layerlab's own use. Returns the image ID; a name that is not a system image is a not-found error.
    */
-  async importByName(store: Store, ns: Namespace, name: string): Promise<Digest> {
+  async importSystemImage(store: Store, ns: Namespace, name: string): Promise<Digest> {
     const ref = canonicalString(parseTaggedReference(name));
-    const entry = [...this.entries, ...this.systemEntries].find((e) => e.ref === ref);
-    if (!entry) throw notFound(`${name} is not in layerlab's image catalog (run \`npm run setup\`)`);
+    const entry = this.systemEntries.find((e) => e.ref === ref);
+    if (!entry) throw notFound(`${name} is not a system image of layerlab's catalog (run \`npm run setup\`)`);
     return this.importImage(store, ns, entry);
   }
 

@@ -139,7 +139,7 @@ describe('layerlab/shell imported by name into a namespace (as the server does)'
   beforeAll(async () => {
     const store = await Store.open(path.join(base, 'store'));
     engine = await Engine.open(store, { namespace: 'catalog-shell', catalogDir: CATALOG_DIR, version: '20.10.24', stateDir: path.join(base, 'engine'), limits: { diskPreallocate: false, diskQuotaBytes: 256 * 1024 * 1024 } });
-    await engine.catalog.importByName(store, engine.ns, SHELL_IMAGE);
+    await engine.catalog.importSystemImage(store, engine.ns, SHELL_IMAGE);
     api = await serveEngineApi(engine, socket);
   }, 60_000);
   afterAll(async () => {
@@ -177,8 +177,10 @@ describe('layerlab/shell imported by name into a namespace (as the server does)'
     expect(out.stdout).toMatch(/complete .* cd\n/); // bash-completion is loaded
   });
 
-  it('is refused by name when the catalog lacks it', async () => {
-    await expect(engine!.catalog.importByName(engine!.store, engine!.ns, 'layerlab/nothing')).rejects.toThrow(/not in layerlab's image catalog/);
+  it('refuses names that are not system images', async () => {
+    for (const name of ['layerlab/nothing', 'nginx']) {
+      await expect(engine!.catalog.importSystemImage(engine!.store, engine!.ns, name)).rejects.toThrow(/is not a system image of layerlab's catalog/);
+    }
   });
 });
 
