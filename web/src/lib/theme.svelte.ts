@@ -12,10 +12,16 @@ function initial(): Theme {
 /** The reactive theme; components read `theme.current`. */
 export const theme = $state({ current: initial() });
 
-/** Applies the theme to the document (CSS variables key off `data-theme`). */
+/** Applies the theme to the document (CSS variables key off `data-theme`), following the system until chosen. */
 export function applyTheme(): void {
   document.documentElement.dataset.theme = theme.current;
 }
+
+matchMedia('(prefers-color-scheme: light)').addEventListener('change', (e) => {
+  if (localStorage.getItem(KEY) !== null) return;
+  theme.current = e.matches ? 'light' : 'dark';
+  applyTheme();
+});
 
 /** Switches dark ↔ light and remembers the choice. */
 export function toggleTheme(): void {
