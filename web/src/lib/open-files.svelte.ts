@@ -16,6 +16,8 @@ export interface OpenFile {
   model: Monaco.editor.ITextModel | null;
   /** The model's alternative version id when it last matched the disk. */
   savedVersion: number;
+  /** The text we last read or wrote: a change event for exactly this text is our own save, not news. */
+  diskText: string | null;
   dirty: boolean;
   saving: boolean;
   error: string | null;
@@ -45,6 +47,7 @@ export class OpenFiles {
       size: content.kind === 'text' ? content.content.length : content.size,
       model: null,
       savedVersion: 0,
+      diskText: content.kind === 'text' ? content.content : null,
       dirty: false,
       saving: false,
       error: null,
@@ -68,11 +71,13 @@ export class OpenFiles {
     const file = this.get(path);
     if (!file?.model || file.saving) return false;
     const version = file.model.getAlternativeVersionId();
+    const text = file.model.getValue();
     file.saving = true;
     file.error = null;
     try {
-      await writeFile(path, file.model.getValue());
+      await writeFile(path, text);
       file.savedVersion = version;
+      file.diskText = text;
       file.diskChanged = false;
       return true;
     } catch (err) {
@@ -111,7 +116,7 @@ export class OpenFiles {
         }
         const file = this.get(f.path);
         if (!file) return;
-        if (content.kind === 'text' && file.model?.getValue() === content.content) return;
+        if (content.kind === 'text' && (content.content === file.diskText || content.content === file.model?.getValue())) return;
         if (file.dirty) file.diskChanged = true;
         else this.#apply(file, content);
       }),
@@ -140,6 +145,7 @@ export class OpenFiles {
       return;
     }
     const model = file.model;
+    file.diskText = content.content;
     model.pushEditOperations([], [{ range: model.getFullModelRange(), text: content.content }], () => null);
     file.savedVersion = model.getAlternativeVersionId();
     this.#updateDirty(file.path);
