@@ -4,7 +4,7 @@ import { defineConfig, type Plugin } from 'vite';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 /** The layerlab server the dev server forwards API, WebSocket and preview traffic to. */
-const server = 'http://127.0.0.1:8080';
+const server = process.env.LAYERLAB_DEV_TARGET ?? 'http://127.0.0.1:8080';
 
 /**
  * dockerfile-ast checks for a UTF-8 BOM with Node's Buffer, which the browser lacks (and a global Buffer shim
@@ -37,6 +37,8 @@ export default defineConfig({
     // Monaco alone is ~3 MB minified; it is loaded once and cached, so the warning says nothing useful.
     chunkSizeWarningLimit: 4096,
   },
+  // The dev server pre-bundles dependencies without the plugins above; give that step the same rewrite.
+  optimizeDeps: { rolldownOptions: { plugins: [dockerfileAstWithoutBuffer()] } },
   worker: { format: 'es' },
   server: {
     proxy: {
