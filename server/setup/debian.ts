@@ -2,8 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Log } from './setup.ts';
 
-/** Debian packages layerlab runs on. */
-const PACKAGES = ['runc', 'busybox-static', 'mmdebstrap', 'iproute2', 'iptables', 'attr', 'uidmap'];
+/** Debian packages layerlab runs on (socat: connections into a sandbox's netns, see runtime/network/dial.ts). */
+const PACKAGES = ['runc', 'busybox-static', 'mmdebstrap', 'iproute2', 'iptables', 'attr', 'uidmap', 'socat'];
 
 /**
  * Real peers the test suite compares with or talks to (`npm test` asks for them): a real dockerd, Debian's

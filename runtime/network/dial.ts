@@ -1,0 +1,134 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { invalid } from '../errors.ts';
+import { netnsPath } from './netns.ts';
+
+/** Hostnames and IPv4 literals, or a bracketed IPv6 literal: nothing socat could read as an option (`,`, `:`). */
+const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])$/;
+
+/** socat's errno texts → Node's error codes, so callers see what a net.Socket would have told them. */
+const CODES: Array<[RegExp, string]> = [
+  [/Connection refused/, 'ECONNREFUSED'],
+  [/No route to host/, 'EHOSTUNREACH'],
+  [/Network is unreachable/, 'ENETUNREACH'],
+  [/timed out/, 'ETIMEDOUT'],
+  [/Connection reset/, 'ECONNRESET'],
+  [/Name or service not known|not known|Temporary failure in name resolution/, 'ENOTFOUND'],
+];
+
+/**
+ * A TCP connection made from inside a named netns (a sandbox's host), as a Duplex that `http.request({
+ * createConnection })` and a WebSocket upgrade can use like a socket. Node cannot setns, so the connection is
+ * made by `nsenter --net=… -- socat - TCP:host:port` (argv, no shell) and its stdio carries the bytes. socat's
+ * `-d -d` notices say when the connection is up (`connect` is emitted then); a failed connection becomes an
+ * error with Node's code and wording (`connect ECONNREFUSED 127.0.0.1:8080`). Destroying the stream kills
+ * the child.
+ */
+export function dialInNetns(netns: string, port: number, host = '127.0.0.1'): Duplex {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`invalid port: ${port}`);
+  if (!HOST_RE.test(host)) throw invalid(`invalid host: ${JSON.stringify(host)}`);
+  // -t: after one direction ends, wait this long for the other (the default 0.5 s would cut half-closed HTTP).
+  const args = [`--net=${netnsPath(netns)}`, '--', 'socat', '-d', '-d', '-t', '3600', '-', `TCP:${host}:${port}`];
+  return new NetnsConnection(spawn('nsenter', args, { stdio: ['pipe', 'pipe', 'pipe'] }), host, port);
+}
+
+class NetnsConnection extends Duplex {
+  /** True once socat reported the data transfer loop: the TCP connection exists. */
+  connecting = true;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  private lastError = '';
+  private outputEnded = false;
+
+  constructor(
+    private readonly child: ChildProcess,
+    host: string,
+    port: number,
+  ) {
+    super({ allowHalfOpen: true });
+    this.remoteAddress = host.replace(/^\[|\]$/g, '');
+    this.remotePort = port;
+    child.on('error', (err) => this.destroy(err));
+    child.stdin!.on('error', () => undefined);
+    let notices = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      notices = this.readNotices(notices + d.toString());
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) child.stdout!.pause();
+    });
+    child.stdout!.on('end', () => {
+      this.outputEnded = true;
+      if (!this.connecting) this.push(null);
+    });
+    child.on('close', (code) => this.onClose(code));
+  }
+
+  /** Consume complete notice lines; returns the unfinished rest. */
+  private readNotices(text: string): string {
+    const lines = text.split('\n');
+    const rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (this.connecting && line.includes('starting data transfer loop')) {
+        this.connecting = false;
+        this.emit('connect');
+        this.emit('ready');
+        if (this.outputEnded) this.push(null);
+      } else if (/ E /.test(line)) this.lastError = line.replace(/^.* E /, '');
+    }
+    return rest;
+  }
+
+  private onClose(code: number | null): void {
+    if (this.destroyed) return;
+    if (this.connecting) {
+      const found = CODES.find(([re]) => re.test(this.lastError));
+      const errCode = found?.[1] ?? 'ECONNREFUSED';
+      const err = Object.assign(new Error(`connect ${errCode} ${this.remoteAddress}:${this.remotePort}${found ? '' : ` (${this.lastError || `socat exited with ${code}`})`}`), {
+        code: errCode,
+        syscall: 'connect',
+        address: this.remoteAddress,
+        port: this.remotePort,
+      });
+      this.destroy(err);
+      return;
+    }
+    if (!this.outputEnded) this.push(null);
+  }
+
+  override _read(): void {
+    this.child.stdout!.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.child.stdin!.write(chunk)) done();
+    else this.child.stdin!.once('drain', () => done());
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.child.stdin!.end(done);
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    done(err);
+  }
+
+  // What http's client and ws call on a socket; a pipe has no such options, so they are accepted as no-ops.
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+  setTimeout(_ms: number, cb?: () => void): this {
+    if (cb) this.once('timeout', cb);
+    return this;
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+}
