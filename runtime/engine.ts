@@ -1,9 +1,11 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArchiveLimits } from './archive/limits.ts';
 import { Catalog } from './catalog/catalog.ts';
 import { networkHooks } from './container-network.ts';
 import { ContainerRuntime } from './container/runtime.ts';
 import type { RuntimeLimits } from './container/types.ts';
+import { publishedPorts, startShell, type EnginePublishedPort, type ShellOptions, type ShellProcess } from './engine-sandbox.ts';
 import { EventBus } from './events.ts';
 import { NetworkManager } from './network/index.ts';
 import type { Namespace } from './store/namespace.ts';
@@ -24,6 +26,11 @@ export interface EngineOptions {
   hostNetns?: string;
   /** Host directories bind mounts may come from. */
   allowedBindRoots?: string[];
+  /**
+   * A sandbox's workspace: the learner's shell sees `hostPath` at `visiblePath` (e.g. `/workspace`), so bind
+   * sources under `visiblePath` are read as paths in `hostPath` (see container/workspace-bind.ts).
+   */
+  workspace?: { hostPath: string; visiblePath: string };
   /** Resource policy for containers (defaults apply where unset). */
   limits?: Partial<RuntimeLimits>;
   /** CIDRs containers may reach outside their networks; none by default. */
@@ -67,8 +74,9 @@ export class Engine {
       stateDir: path.join(options.stateDir, 'engine'),
       ...(options.limits ? { limits: options.limits } : {}),
       allowedBindRoots: options.allowedBindRoots ?? [],
+      ...(options.workspace ? { workspace: options.workspace } : {}),
       network: networkHooks(network, (id) => late.containers!.inspect(id).record),
-      volumes: volumeHooks(() => late.volumes!, store, options.allowedBindRoots ?? [], events),
+      volumes: volumeHooks(() => late.volumes!, store, { roots: options.allowedBindRoots ?? [], ...(options.workspace ? { workspace: options.workspace } : {}) }, events),
       events: (action, record, extra) => events.emit('container', action, record.Id, { ...(record.Config.Labels ?? {}), ...extra, image: record.Config.Image, name: record.Name.slice(1) }),
     });
     late.containers = containers;
@@ -82,9 +90,35 @@ export class Engine {
     return this.store.limits;
   }
 
-  /** Stop every container and remove the engine's network devices and rules. */
+  /** Stop every container (the shell too) and remove the engine's network devices and rules. */
   async close(): Promise<void> {
     await this.containers.close();
     await this.network.shutdown();
+  }
+
+  /**
+   * A sandbox's end: close, then forget the namespace (its images go with the next garbage collection, run
+   * here, unless another namespace holds them) and delete the state dir. The host netns is the caller's.
+   */
+  async destroy(): Promise<void> {
+    await this.close();
+    this.containers.releaseRoots();
+    await this.store.removeNamespace(this.ns.name);
+    await this.store.collectGarbage();
+    await fs.rm(this.options.stateDir, { recursive: true, force: true });
+  }
+
+  /**
+   * The learner's shell: a hidden container of this engine (not listed, not reachable through the API, not
+   * counted in maxContainers, no events) in the engine's host netns, so `localhost:<published port>` works.
+   * Killed by close(); removed with its writable layer when it exits.
+   */
+  startShell(opts: ShellOptions): Promise<ShellProcess> {
+    return startShell({ store: this.store, ns: this.ns, containers: this.containers, hostNetns: this.options.hostNetns }, opts);
+  }
+
+  /** Ports published by running containers; `events` (container start/die/destroy) says when to ask again. */
+  publishedPorts(): EnginePublishedPort[] {
+    return publishedPorts(this.network, this.containers);
   }
 }

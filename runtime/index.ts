@@ -3,6 +3,10 @@
  * server/ imports only this file; runtime imports nothing of server or web.
  */
 export { Engine, type EngineOptions } from './engine.ts';
+export type { ShellOptions, ShellProcess, EnginePublishedPort } from './engine-sandbox.ts';
+export type { EventBus } from './events.ts';
+export { createSandboxNetns, removeSandboxNetns, listNetns } from './network/sandbox-netns.ts';
+export { dialInNetns } from './network/dial.ts';
 export { Store } from './store/store.ts';
 export { ensureCatalog } from './catalog/build.ts';
 export { Catalog } from './catalog/catalog.ts';

@@ -1,4 +1,5 @@
 import { conflict } from '../errors.ts';
+import type { BindRules } from './bind-source.ts';
 import type { Store } from '../store/store.ts';
 import { cleanWorkdir, entrypointAndArgs, mergeConfig } from './command.ts';
 import { DEFAULT_SHM_SIZE } from './mounts.ts';
@@ -10,7 +11,7 @@ import type { ContainerRecord, CreateOptions, RuntimeLimits } from './types.ts';
 
 export interface CreateContext {
   limits: RuntimeLimits;
-  allowedBindRoots: readonly string[];
+  bindRules: BindRules;
   cgroupParent: string;
   /** The ID of the container holding this name (with its slash), if any. */
   nameOwner: (name: string) => string | undefined;
@@ -23,7 +24,7 @@ export interface CreateContext {
  */
 export async function createContainerRecord(store: Store, opts: CreateOptions, ctx: CreateContext): Promise<ContainerRecord> {
   const hostConfig = { ...(opts.hostConfig ?? {}) };
-  checkHostConfig(hostConfig, ctx.limits, ctx.allowedBindRoots);
+  checkHostConfig(hostConfig, ctx.limits, ctx.bindRules);
   checkRestartPolicy(hostConfig);
   const name = opts.name ? checkName(opts.name) : randomName((n) => ctx.nameOwner(n) !== undefined);
   const owner = ctx.nameOwner(name);

@@ -1,20 +1,21 @@
 import { promises as fs, watch } from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../errors.ts';
+import { holdBindSources, type BindRules, type HeldSources } from './bind-source.ts';
 import { cleanWorkdir, processEnv } from './command.ts';
-import { checkHostConfig, refuseProcWorkdir } from './policy.ts';
+import { checkHostConfig, refuseProcWorkdir, type CheckedHost } from './policy.ts';
 import { lastRuncError, type Runc, type RuncProcess } from './runc.ts';
 import { mkdirInRoot, resolveInRoot } from './rootfs-path.ts';
 import { buildSpec } from './spec.ts';
 import { DEFAULT_SHM_SIZE } from './mounts.ts';
 import type { BindMount, ContainerRecord, RuntimeLimits } from './types.ts';
-import { resolveUserInRoot } from './user.ts';
+import { resolveUserInRoot, type ExecUser } from './user.ts';
 
 /** What a run needs from the runtime around it. */
 export interface LaunchContext {
   runc: Runc;
   limits: RuntimeLimits;
-  allowedBindRoots: readonly string[];
+  bindRules: BindRules;
   bundleDir: string;
   runcLog: string;
   rootfs: string;
@@ -27,17 +28,30 @@ export interface LaunchContext {
 /**
  * Write the OCI bundle for the next run of a container whose rootfs is mounted: the policy is checked again
  * (allowed roots may have changed since create), the user is resolved from the container's own passwd and
- * group files, a missing working directory is created owned by that user, as Docker does.
+ * group files, a missing working directory is created owned by that user, as Docker does. The learner's bind
+ * sources are pinned on staging mounts (bind-source.ts): the caller releases them once runc has started.
  */
-export async function writeBundle(record: ContainerRecord, ctx: LaunchContext): Promise<void> {
+export async function writeBundle(record: ContainerRecord, ctx: LaunchContext): Promise<HeldSources> {
   const config = record.Config;
-  const host = checkHostConfig(record.HostConfig, ctx.limits, ctx.allowedBindRoots);
+  const host = checkHostConfig(record.HostConfig, ctx.limits, ctx.bindRules);
   const cwd = cleanWorkdir(config.WorkingDir);
   refuseProcWorkdir(cwd);
   // A symlinked working directory is judged by where it leads inside the container, too.
   refuseProcWorkdir(`/${path.relative(ctx.rootfs, await resolveInRoot(ctx.rootfs, cwd))}`);
   const user = await resolveUserInRoot(ctx.rootfs, config.User ?? '', record.HostConfig.GroupAdd ?? []);
   await mkdirInRoot(ctx.rootfs, cwd, user.uid, user.gid);
+  const held = await holdBindSources(host.binds.map((b) => b.source), ctx.bindRules, path.join(ctx.bundleDir, 'binds'));
+  try {
+    await writeSpec(record, ctx, { ...host, binds: host.binds.map((b, i) => ({ ...b, source: held.sources[i]! })) }, cwd, user);
+  } catch (err) {
+    await held.release();
+    throw err;
+  }
+  return held;
+}
+
+async function writeSpec(record: ContainerRecord, ctx: LaunchContext, host: CheckedHost, cwd: string, user: ExecUser): Promise<void> {
+  const config = record.Config;
   const spec = buildSpec({
     rootfs: ctx.rootfs,
     readonlyRootfs: record.HostConfig.ReadonlyRootfs === true,

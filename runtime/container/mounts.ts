@@ -1,6 +1,6 @@
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { forbidden, invalid } from '../errors.ts';
+import { checkBindSource, type BindRules } from './bind-source.ts';
 import type { BindMount } from './types.ts';
 
 /** An OCI `mounts[]` entry. */
@@ -105,27 +105,18 @@ export function parseApiMounts(mounts: readonly ApiMount[]): BindMount[] {
 }
 
 /**
- * Check a bind mount against the allowed roots: the source is resolved on the host (symlinks followed, so a
- * link inside the workspace cannot point at /etc) and must lie under one of them; the destination may not
- * cover the kernel filesystems or the whole root.
+ * Check a bind mount against the rules (bind-source.ts): the source must lie under an allowed root or the
+ * workspace, with no `..` and no symbolic link on the way; the destination may not cover the kernel
+ * filesystems or the whole root. The source stays as the learner named it (cleaned): it is opened again,
+ * and held, when the container starts.
  */
-export function checkBind(bind: BindMount, allowedRoots: readonly string[]): BindMount {
-  let real: string;
-  try {
-    real = realpathSync(bind.source);
-  } catch {
-    throw invalid(`invalid mount config for type "bind": bind source path does not exist: ${bind.source}`);
-  }
-  const inside = allowedRoots.some((root) => real === root || real.startsWith(root.endsWith('/') ? root : `${root}/`));
-  if (!inside) {
-    const where = allowedRoots.length > 0 ? `only paths under ${allowedRoots.join(', ')} can be mounted` : 'no host paths can be mounted here';
-    throw forbidden(`bind mount of ${bind.source} is not allowed in layerlab: ${where}`);
-  }
+export function checkBind(bind: BindMount, rules: BindRules): BindMount {
+  const source = checkBindSource(bind.source, rules);
   const dest = bind.destination;
   if (dest === '/' || ['/proc', '/sys', '/dev'].some((p) => dest === p || dest.startsWith(`${p}/`))) {
     throw forbidden(`bind mount onto ${dest} is not allowed in layerlab`);
   }
-  return { ...bind, source: real };
+  return { ...bind, source };
 }
 
 /** OCI mount entries for checked binds: private propagation, never dev or suid from the host. */

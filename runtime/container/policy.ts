@@ -1,5 +1,6 @@
 import { forbidden, invalid } from '../errors.ts';
 import { effectiveCapabilities } from './caps.ts';
+import type { BindRules } from './bind-source.ts';
 import { checkBind, parseApiMounts, parseBinds, type ApiMount } from './mounts.ts';
 import type { BindMount, HostConfig, RuntimeLimits } from './types.ts';
 
@@ -79,11 +80,11 @@ export function resolveResources(h: HostConfig, limits: RuntimeLimits): Resource
  * Check a HostConfig against layerlab's policy (SECURITY.md): refusals are EngineError FORBIDDEN with a
  * message naming the flag; the result is what the OCI spec may contain.
  */
-export function checkHostConfig(h: HostConfig, limits: RuntimeLimits, allowedBindRoots: readonly string[]): CheckedHost {
+export function checkHostConfig(h: HostConfig, limits: RuntimeLimits, bindRules: BindRules): CheckedHost {
   refuseEscapes(h);
   const capabilities = effectiveCapabilities(h.CapAdd ?? [], h.CapDrop ?? []);
   const requested = [...parseBinds(h.Binds ?? []), ...parseApiMounts((h.Mounts as ApiMount[] | null | undefined) ?? [])];
-  const binds = requested.map((b) => checkBind(b, allowedBindRoots));
+  const binds = requested.map((b) => checkBind(b, bindRules));
   const noNewPrivileges = (h.SecurityOpt ?? []).some((o) => o.startsWith('no-new-privileges'));
   return { capabilities, binds, resources: resolveResources(h, limits), noNewPrivileges };
 }

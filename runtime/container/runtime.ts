@@ -22,6 +22,8 @@ import { parseSignal } from './signals.ts';
 import { DEFAULT_LIMITS, type BindMount, type ContainerRecord, type ContainerState, type CreateOptions, type MountPoint, type RuntimeLimits, type WaitCondition, type WaitResult } from './types.ts';
 import { Live, type Run } from './live.ts';
 import { allDone } from '../util/settle.ts';
+import type { BindRules } from './bind-source.ts';
+import { reapSystemLeftovers, startSystemContainer, type SystemContainer, type SystemContainerOptions, type SystemContext } from './system-container.ts';
 
 /** The networking layer's part in a container's life (runtime/network's NetworkManager fits it). */
 export interface NetworkHooks {
@@ -62,8 +64,10 @@ export interface RuntimeOptions {
   stateDir: string;
   runcBinary?: string;
   limits?: Partial<RuntimeLimits>;
-  /** Host directories bind mounts may come from (the learner's workspace); none by default. */
+  /** Host directories bind mounts may come from; none by default. */
   allowedBindRoots?: string[];
+  /** A sandbox's workspace: binds under `visiblePath` come from `hostPath` (bind-source.ts). */
+  workspace?: { hostPath: string; visiblePath: string };
   network?: NetworkHooks;
   volumes?: VolumeHooks;
   events?: ContainerEventSink;
@@ -77,12 +81,16 @@ export interface RuntimeOptions {
  */
 export class ContainerRuntime {
   private readonly live = new Map<string, Live>();
+  /** Hidden containers the engine runs for itself (a sandbox's shell): never in `live`, so never listed or found. */
+  private readonly system = new Set<SystemContainer>();
   private readonly mutex = new KeyedMutex();
   private readonly store: ContainerStore;
   private readonly runc: Runc;
   readonly limits: RuntimeLimits;
   private readonly cgroupParent: string;
   private readonly oom: OomLog;
+  /** Stop keeping the containers' images alive in the store: the engine's state is being deleted (after close). */
+  releaseRoots: () => void = () => undefined;
   /** Set by close(): containers killed on the way out are not restarted by their policies. */
   private closing = false;
 
@@ -103,11 +111,12 @@ export class ContainerRuntime {
   static async open(opts: RuntimeOptions): Promise<ContainerRuntime> {
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
     await fs.mkdir(opts.stateDir, { recursive: true, mode: 0o700 });
-    const area = await WritableArea.open(opts.stateDir, limits.diskQuotaBytes);
+    const area = await WritableArea.open(opts.stateDir, limits.diskQuotaBytes, { preallocate: limits.diskPreallocate });
     const initLayer = await ensureInitLayer(path.join(opts.stateDir, 'init-layer'));
     const rt = new ContainerRuntime(opts, area, initLayer, opts.resolvConf ?? (await defaultResolvConf()));
     await rt.store.init();
     await reapLeftovers(rt.runc, rt.store.root, rt.cgroupParent, rt.engineLog);
+    await reapSystemLeftovers(rt.systemContext);
     rt.oom.prime();
     const now = rfc3339Nano(nowMicros());
     for (const { record, state } of await rt.store.load()) {
@@ -119,8 +128,13 @@ export class ContainerRuntime {
       if (restartsWithEngine(policyOf(record.HostConfig), record.HasBeenManuallyStopped === true, fixed !== state)) rt.scheduleRestart(c, 0);
     }
     // A container keeps its image (and so its layers) alive until it is removed.
-    opts.store.addRootProvider(() => ({ images: [...rt.live.values()].map((c) => c.record.Image) }));
+    rt.releaseRoots = opts.store.addRootProvider(() => ({ images: [...rt.live.values()].map((c) => c.record.Image) }));
     return rt;
+  }
+
+  /** Where bind sources may come from: the allowed roots and the workspace. */
+  get bindRules(): BindRules {
+    return { roots: this.opts.allowedBindRoots ?? [], ...(this.opts.workspace ? { workspace: this.opts.workspace } : {}) };
   }
 
   private get engineLog(): string {
@@ -175,7 +189,7 @@ export class ContainerRuntime {
     }
     const nameOwner = (name: string) => [...this.live.values()].find((c) => c.record.Name === name)?.record.Id;
     const record = await this.opts.store.gcLock.shared(async () => {
-      const made = await createContainerRecord(this.opts.store, opts, { limits: this.limits, allowedBindRoots: this.opts.allowedBindRoots ?? [], cgroupParent: this.cgroupParent, nameOwner });
+      const made = await createContainerRecord(this.opts.store, opts, { limits: this.limits, bindRules: this.bindRules, cgroupParent: this.cgroupParent, nameOwner });
       // Extract the image's layers now, so start does not wait for it (and a broken layer fails create).
       const top = await this.opts.store.topLayer(made.Image);
       if (top) await this.opts.store.layers.lowerDirs(top);
@@ -238,7 +252,7 @@ export class ContainerRuntime {
       const ctx: LaunchContext = {
         runc: this.runc,
         limits: this.limits,
-        allowedBindRoots: this.opts.allowedBindRoots ?? [],
+        bindRules: this.bindRules,
         bundleDir: this.store.bundleDir(id),
         runcLog: this.store.runcLog(id),
         rootfs: rootfs.merged,
@@ -246,8 +260,9 @@ export class ContainerRuntime {
         volumeBinds,
         ...(net ? { netnsPath: net.netnsPath } : {}),
       };
-      await writeBundle(record, ctx);
-      ({ proc, pid } = await launch(id, ctx, { tty, stdin: record.Config.OpenStdin === true, ...opts }));
+      const held = await writeBundle(record, ctx);
+      // runc has mounted the held sources once the container runs (or has given up): they can go then.
+      ({ proc, pid } = await launch(id, ctx, { tty, stdin: record.Config.OpenStdin === true, ...opts }).finally(() => held.release()));
     } catch (err) {
       await this.cleanupRun(c);
       const exitCode = err instanceof StartError ? err.exitCode : 128;
@@ -496,9 +511,27 @@ export class ContainerRuntime {
     return JSON.parse(await this.runc.call(['ps', '--format', 'json', c.record.Id], this.store.runcLog(c.record.Id))) as number[];
   }
 
+  private get systemContext(): SystemContext {
+    const { opts } = this;
+    return { store: opts.store, runc: this.runc, limits: this.limits, dir: path.join(opts.stateDir, 'system'), areaDir: path.join(this.area.dir, 'system'), initLayer: this.initLayer, resolvConf: this.resolvConf, cgroupParent: this.cgroupParent };
+  }
+
+  /**
+   * Start a hidden system container (system-container.ts): not listed, not found by name or ID, not counted
+   * against maxContainers, no events; killed by close(), removed when it ends.
+   */
+  async startSystem(opts: SystemContainerOptions): Promise<SystemContainer> {
+    if (this.closing) throw conflict('the engine is shutting down');
+    const sc = await startSystemContainer(this.systemContext, opts);
+    this.system.add(sc);
+    void sc.exited.then(() => this.system.delete(sc));
+    return sc;
+  }
+
   /** Stop every container (SIGKILL) and unmount the writable area: the engine is shutting down. */
   async close(): Promise<void> {
     this.closing = true;
+    await Promise.all([...this.system].map((sc) => sc.kill()));
     for (const c of this.live.values()) if (c.restartTimer) clearTimeout(c.restartTimer);
     for (const c of this.live.values()) {
       const run = c.run;

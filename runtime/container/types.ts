@@ -125,6 +125,8 @@ export interface RuntimeLimits {
   maxContainers: number;
   /** Size of the filesystem that holds every writable layer of this runtime. */
   diskQuotaBytes: number;
+  /** Reserve the writable area's blocks on the host up front (fallocate); false: a sparse image (overcommit). */
+  diskPreallocate: boolean;
   /** json-file log bytes stored per container; output past it is dropped (attached clients still see it). */
   logMaxBytes: number;
 }
@@ -137,6 +139,7 @@ export const DEFAULT_LIMITS: RuntimeLimits = {
   defaultNanoCpus: 0,
   maxContainers: 200,
   diskQuotaBytes: 4 * 1024 * 1024 * 1024,
+  diskPreallocate: true,
   logMaxBytes: 16 * 1024 * 1024,
 };
 

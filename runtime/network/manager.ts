@@ -271,6 +271,11 @@ export class NetworkManager {
   }
 
   /** True while the container has a netns from setupContainer. */
+  /** Every port published now, with the ID of the container it leads to. */
+  publishedPorts(): Array<{ id: string; port: PublishedPort }> {
+    return Object.values(this.core.state.containers).flatMap((c) => c.ports.map((port) => ({ id: c.id, port })));
+  }
+
   hasContainer(id: string): boolean {
     return id in this.core.state.containers;
   }

@@ -25,6 +25,12 @@ interface NamespaceState {
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
+/** A namespace name as a file name: lower-case letters, digits, `_` and `-`. */
+export function checkNamespaceName(name: string): string {
+  if (!NAME_RE.test(name)) throw invalid(`invalid namespace name: ${JSON.stringify(name)}`);
+  return name;
+}
+
 /**
  * One namespace of names over the shared store: which images it holds and what its tags point to. Each
  * sandbox gets its own; the standalone engine uses `default`. State is one JSON file rewritten atomically,
@@ -43,8 +49,7 @@ export class Namespace {
   fresh = false;
 
   static async open(dir: string, name: string): Promise<Namespace> {
-    if (!NAME_RE.test(name)) throw invalid(`invalid namespace name: ${JSON.stringify(name)}`);
-    const ns = new Namespace(name, path.join(dir, `${name}.json`));
+    const ns = new Namespace(name, path.join(dir, `${checkNamespaceName(name)}.json`));
     const saved = await readJsonIfExists<NamespaceState>(ns.file);
     if (saved) ns.state = { images: saved.images ?? {}, tags: saved.tags ?? {}, digests: saved.digests ?? {} };
     else ns.fresh = true;

@@ -4,11 +4,11 @@ import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.ts
 import { invalid, notFound } from '../errors.ts';
 import { parseConfig, serializeConfig, type ImageConfig } from '../image/config.ts';
 import { chainIds, type Digest } from '../util/digest.ts';
-import { removeStaleTemps } from '../util/fsx.ts';
+import { fsyncDir, removeStaleTemps } from '../util/fsx.ts';
 import { ReadWriteLock } from '../util/locks.ts';
 import { BlobStore } from './blob-store.ts';
 import { LayerStore, type LayerRecord } from './layer-store.ts';
-import { Namespace } from './namespace.ts';
+import { checkNamespaceName, Namespace } from './namespace.ts';
 
 /**
  * Something outside the image store that keeps content alive: images and layers (containers, running builds)
@@ -76,8 +76,25 @@ export class Store {
     return ns;
   }
 
-  addRootProvider(provider: RootProvider): void {
+  /**
+   * Forget a namespace (a destroyed sandbox's): its names go at once; the images only it held stay until the
+   * next garbage collection. Its engine must be closed (nothing may write the namespace any more).
+   */
+  async removeNamespace(name: string): Promise<void> {
+    const file = path.join(this.namespaceDir, `${checkNamespaceName(name)}.json`);
+    await this.namespaces.get(name)?.catch(() => undefined);
+    this.namespaces.delete(name);
+    await fs.rm(file, { force: true });
+    await fsyncDir(this.namespaceDir);
+  }
+
+  /** Add a source of GC roots; returns the function that removes it again. */
+  addRootProvider(provider: RootProvider): () => void {
     this.roots.push(provider);
+    return () => {
+      const at = this.roots.indexOf(provider);
+      if (at >= 0) this.roots.splice(at, 1);
+    };
   }
 
   /** Parsed config of an image ID (cached; configs never change). */

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { BindRules } from '../container/bind-source.ts';
 import type { VolumeHooks } from '../container/runtime.ts';
 import { resolveInRoot } from '../container/rootfs-path.ts';
 import type { BindMount, ContainerRecord, MountPoint } from '../container/types.ts';
@@ -15,11 +16,11 @@ import type { VolumeStore } from './store.ts';
  * on first mention, anonymous ones made for the image's VOLUMEs and `-v /path`), fresh volumes are filled
  * from the image at their first start, and `rm -v` / `--rm` delete the anonymous ones.
  */
-export function volumeHooks(volumes: () => VolumeStore, store: Store, allowedRoots: readonly string[], events?: EventBus): VolumeHooks {
+export function volumeHooks(volumes: () => VolumeStore, store: Store, bindRules: BindRules, events?: EventBus): VolumeHooks {
   return {
     async prepare(record) {
       const image = await store.imageConfig(record.Image);
-      const requests = mountRequests(record.HostConfig, Object.keys(record.Config.Volumes ?? {}), Object.keys(image.config?.Volumes ?? {}), allowedRoots);
+      const requests = mountRequests(record.HostConfig, Object.keys(record.Config.Volumes ?? {}), Object.keys(image.config?.Volumes ?? {}), bindRules);
       const out: MountPoint[] = [];
       for (const r of requests) {
         if (r.kind === 'bind') {

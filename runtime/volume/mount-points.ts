@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { forbidden, invalid } from '../errors.ts';
+import type { BindRules } from '../container/bind-source.ts';
 import { checkBind, type ApiMount } from '../container/mounts.ts';
 import type { ContainerRecord, HostConfig, MountPoint } from '../container/types.ts';
 import { checkVolumeName } from './store.ts';
@@ -14,7 +15,7 @@ export type MountRequest =
  * and `-v /path` (Config.Volumes) first as anonymous volumes, then `Binds`, then `--mount`; a later request
  * for the same destination replaces an earlier one, but two Binds/Mounts for one destination are an error.
  */
-export function mountRequests(host: HostConfig, configVolumes: readonly string[], imageVolumes: readonly string[], allowedRoots: readonly string[]): MountRequest[] {
+export function mountRequests(host: HostConfig, configVolumes: readonly string[], imageVolumes: readonly string[], bindRules: BindRules): MountRequest[] {
   const byDest = new Map<string, MountRequest>();
   for (const dest of [...imageVolumes, ...configVolumes]) {
     const destination = checkDestination(dest);
@@ -26,28 +27,28 @@ export function mountRequests(host: HostConfig, configVolumes: readonly string[]
     explicit.add(m.destination);
     byDest.set(m.destination, m);
   };
-  for (const spec of host.Binds ?? []) add(fromBind(spec, allowedRoots));
-  for (const m of (host.Mounts as ApiMount[] | null | undefined) ?? []) add(fromApiMount(m, allowedRoots));
+  for (const spec of host.Binds ?? []) add(fromBind(spec, bindRules));
+  for (const m of (host.Mounts as ApiMount[] | null | undefined) ?? []) add(fromApiMount(m, bindRules));
   return [...byDest.values()];
 }
 
-function fromBind(spec: string, allowedRoots: readonly string[]): MountRequest {
+function fromBind(spec: string, bindRules: BindRules): MountRequest {
   const [source = '', dest = '', mode = ''] = spec.split(':');
   const destination = checkDestination(dest);
   const rw = !mode.split(',').includes('ro');
   if (path.isAbsolute(source)) {
-    const checked = checkBind({ source, destination, readOnly: !rw }, allowedRoots);
+    const checked = checkBind({ source, destination, readOnly: !rw }, bindRules);
     return { kind: 'bind', source: checked.source, destination, rw, mode };
   }
   checkVolumeName(source);
   return { kind: 'volume', name: source, destination, rw, mode: mode || 'z' };
 }
 
-function fromApiMount(m: ApiMount, allowedRoots: readonly string[]): MountRequest {
+function fromApiMount(m: ApiMount, bindRules: BindRules): MountRequest {
   const destination = checkDestination(m.Target ?? '');
   const rw = m.ReadOnly !== true;
   if (m.Type === 'bind') {
-    const checked = checkBind({ source: m.Source ?? '', destination, readOnly: !rw }, allowedRoots);
+    const checked = checkBind({ source: m.Source ?? '', destination, readOnly: !rw }, bindRules);
     return { kind: 'bind', source: checked.source, destination, rw, mode: '' };
   }
   if (m.Type !== 'volume') throw forbidden(`--mount type=${m.Type ?? ''} is not supported in layerlab: use type=bind or type=volume`);

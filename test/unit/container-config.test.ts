@@ -59,15 +59,15 @@ describe('users', () => {
 
 describe('OCI spec', () => {
   it('applies defaults and refuses what escapes', () => {
-    const host = checkHostConfig({}, DEFAULT_LIMITS, []);
+    const host = checkHostConfig({}, DEFAULT_LIMITS, { roots: [] });
     expect(host.resources).toEqual({ memory: DEFAULT_LIMITS.defaultMemory, memorySwap: DEFAULT_LIMITS.defaultMemory, pids: DEFAULT_LIMITS.defaultPids });
     expect(host.capabilities).toHaveLength(14);
-    expect(checkHostConfig({ CapDrop: ['NET_RAW'], CapAdd: ['chown'] }, DEFAULT_LIMITS, []).capabilities).not.toContain('CAP_NET_RAW');
-    expect(() => checkHostConfig({ CapAdd: ['ALL'] }, DEFAULT_LIMITS, [])).toThrow(/not allowed/);
-    expect(() => checkHostConfig({ UTSMode: 'host' }, DEFAULT_LIMITS, [])).toThrow(/--uts=host is not allowed/);
+    expect(checkHostConfig({ CapDrop: ['NET_RAW'], CapAdd: ['chown'] }, DEFAULT_LIMITS, { roots: [] }).capabilities).not.toContain('CAP_NET_RAW');
+    expect(() => checkHostConfig({ CapAdd: ['ALL'] }, DEFAULT_LIMITS, { roots: [] })).toThrow(/not allowed/);
+    expect(() => checkHostConfig({ UTSMode: 'host' }, DEFAULT_LIMITS, { roots: [] })).toThrow(/--uts=host is not allowed/);
   });
   it('builds a config with the namespaces, masks and seccomp profile Docker uses', () => {
-    const host = checkHostConfig({ NanoCpus: 1_500_000_000 }, DEFAULT_LIMITS, []);
+    const host = checkHostConfig({ NanoCpus: 1_500_000_000 }, DEFAULT_LIMITS, { roots: [] });
     const spec = buildSpec({
       rootfs: '/r',
       readonlyRootfs: false,

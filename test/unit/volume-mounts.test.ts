@@ -15,7 +15,7 @@ describe('mount requests (dockerd registerMountPoints)', () => {
       { Binds: ['data:/data:ro', `${root}:/ws`], Mounts: [{ Type: 'volume', Target: '/m' }, { Type: 'bind', Source: root, Target: '/b', ReadOnly: true }] },
       ['/anon'],
       ['/image-vol', '/data'],
-      [root],
+      { roots: [root] },
     );
     expect(reqs).toEqual([
       { kind: 'volume', destination: '/image-vol', rw: true, mode: '' },
@@ -25,15 +25,15 @@ describe('mount requests (dockerd registerMountPoints)', () => {
       { kind: 'volume', destination: '/m', rw: true, mode: '' },
       { kind: 'bind', source: root, destination: '/b', rw: false, mode: '' },
     ]);
-    expect(mountRequests({ Binds: ['named:/v'] }, [], [], [])).toEqual([{ kind: 'volume', name: 'named', destination: '/v', rw: true, mode: 'z' }]);
+    expect(mountRequests({ Binds: ['named:/v'] }, [], [], { roots: [] })).toEqual([{ kind: 'volume', name: 'named', destination: '/v', rw: true, mode: 'z' }]);
   });
 
   it('refuses duplicates, bad names, kernel destinations and host paths outside the allowed roots', () => {
-    expect(() => mountRequests({ Binds: ['a1:/x', 'b1:/x'] }, [], [], [])).toThrow('Duplicate mount point: /x');
-    expect(() => mountRequests({ Binds: ['../etc:/x'] }, [], [], [])).toThrow('includes invalid characters for a local volume name');
-    for (const dest of ['/', '/proc', '/sys/fs', '/dev/x']) expect(() => mountRequests({ Binds: [`v1:${dest}`] }, [], [], [])).toThrow('is not allowed in layerlab');
-    expect(() => mountRequests({ Binds: ['/etc:/x'] }, [], [], [root])).toThrow('bind mount of /etc is not allowed in layerlab');
-    expect(() => mountRequests({ Mounts: [{ Type: 'tmpfs', Target: '/t' }] }, [], [], [])).toThrow();
+    expect(() => mountRequests({ Binds: ['a1:/x', 'b1:/x'] }, [], [], { roots: [] })).toThrow('Duplicate mount point: /x');
+    expect(() => mountRequests({ Binds: ['../etc:/x'] }, [], [], { roots: [] })).toThrow('includes invalid characters for a local volume name');
+    for (const dest of ['/', '/proc', '/sys/fs', '/dev/x']) expect(() => mountRequests({ Binds: [`v1:${dest}`] }, [], [], { roots: [] })).toThrow('is not allowed in layerlab');
+    expect(() => mountRequests({ Binds: ['/etc:/x'] }, [], [], { roots: [root] })).toThrow('bind mount of /etc is not allowed in layerlab');
+    expect(() => mountRequests({ Mounts: [{ Type: 'tmpfs', Target: '/t' }] }, [], [], { roots: [] })).toThrow();
   });
 
   it('shows Mounts in inspect\'s shape', () => {
