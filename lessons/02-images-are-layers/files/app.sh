@@ -1,0 +1,2 @@
+echo "Hello from an image I built!"
+echo "Installed: $(tr '\n' ' ' < installed.txt)"
