@@ -86,6 +86,11 @@ export class Engine {
     return new Engine(store, ns, catalog, network, containers, volumes, events, options);
   }
 
+  /** The engine's host netns (a sandbox's), or undefined for the engine process's own. */
+  get hostNetns(): string | undefined {
+    return this.options.hostNetns;
+  }
+
   get limits(): ArchiveLimits {
     return this.store.limits;
   }

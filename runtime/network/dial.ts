@@ -27,8 +27,9 @@ const CODES: Array<[RegExp, string]> = [
 export function dialInNetns(netns: string, port: number, host = '127.0.0.1'): Duplex {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`invalid port: ${port}`);
   if (!HOST_RE.test(host)) throw invalid(`invalid host: ${JSON.stringify(host)}`);
-  // -t: after one direction ends, wait this long for the other (the default 0.5 s would cut half-closed HTTP).
-  const args = [`--net=${netnsPath(netns)}`, '--', 'socat', '-d', '-d', '-t', '3600', '-', `TCP:${host}:${port}`];
+  // -t: after one direction ends, wait this long for the other (the default 0.5 s would cut half-closed HTTP);
+  // shut-close: when the peer ends, close our stdout at once (socat keeps a stdio pipe open by default).
+  const args = [`--net=${netnsPath(netns)}`, '--', 'socat', '-d', '-d', '-t', '3600', 'STDIO,shut-close', `TCP:${host}:${port}`];
   return new NetnsConnection(spawn('nsenter', args, { stdio: ['pipe', 'pipe', 'pipe'] }), host, port);
 }
 

@@ -12,12 +12,12 @@ export function registryRoutes(router: Router, engine: Engine): void {
   router.on('POST', /^\/images\/(.+)\/push$/, (ctx) => push(ctx, engine));
   router.on('POST', '/auth', async ({ req, res }) => {
     const body = (await readJsonBody<Credentials>(req)) ?? {};
-    sendJson(res, 200, await login(engine.store, pick(body)));
+    sendJson(res, 200, await login(engine.store, pick(body), engine.hostNetns));
   });
   router.on('GET', '/images/search', async ({ req, res, query }) => {
     const term = query.string('term');
     if (!term) throw invalid('term is required');
-    const results = await searchImages(engine.store, { term, limit: query.int('limit', 25)!, filters: searchFilters(query), credentials: decodeRegistryAuth(header(req.headers['x-registry-auth'])) });
+    const results = await searchImages(engine.store, { term, limit: query.int('limit', 25)!, filters: searchFilters(query), credentials: decodeRegistryAuth(header(req.headers['x-registry-auth'])) }, engine.hostNetns);
     sendJson(res, 200, results);
   });
 }

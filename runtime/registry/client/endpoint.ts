@@ -1,6 +1,7 @@
 import { invalid } from '../../errors.ts';
 import { DEFAULT_DOMAIN } from '../../image/reference.ts';
 import type { Store } from '../../store/store.ts';
+import { isLoopbackHost } from './netns-fetch.ts';
 
 /** Where a registry host is reached and how. */
 export interface Endpoint {
@@ -8,6 +9,8 @@ export interface Endpoint {
   baseUrl: string;
   /** The name Docker prints (`docker.io`, `localhost:5000`). */
   host: string;
+  /** A loopback registry of a sandbox engine: reached inside this netns (the sandbox's host), see netns-fetch.ts. */
+  netns?: string;
 }
 
 const hubs = new WeakMap<Store, string>();
@@ -36,10 +39,10 @@ export function hostOfServerAddress(address: string | undefined): string {
 
 /**
  * Resolve a registry host: `docker.io` is the embedded hub; loopback hosts (`localhost:5000`,
- * `127.0.0.1:5000` — the engine's host namespace) speak plain HTTP, as Docker treats 127.0.0.0/8 as
- * insecure; every other registry is HTTPS.
+ * `127.0.0.1:5000` — the engine's host namespace, so a sandbox's netns when `hostNetns` is given) speak
+ * plain HTTP, as Docker treats 127.0.0.0/8 as insecure; every other registry is HTTPS.
  */
-export function resolveEndpoint(store: Store, host: string): Endpoint {
+export function resolveEndpoint(store: Store, host: string, hostNetns?: string): Endpoint {
   if (host === DEFAULT_DOMAIN) {
     const hub = hubs.get(store);
     if (!hub) throw invalid('the embedded registry is not running, so docker.io names cannot be pulled or pushed');
@@ -48,6 +51,6 @@ export function resolveEndpoint(store: Store, host: string): Endpoint {
   const hostname = host.replace(/:\d+$/, '');
   // Link-local addresses hold cloud metadata services: never a registry the engine should talk to.
   if (/^169\.254\.\d+\.\d+$/.test(hostname) || /^\[fe[89ab]/i.test(hostname)) throw invalid(`refusing to contact a link-local address as a registry: ${host}`);
-  const loopback = hostname === 'localhost' || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname === '[::1]';
-  return { baseUrl: `${loopback ? 'http' : 'https'}://${host}`, host };
+  const loopback = isLoopbackHost(hostname);
+  return { baseUrl: `${loopback ? 'http' : 'https'}://${host}`, host, ...(loopback && hostNetns !== undefined ? { netns: hostNetns } : {}) };
 }

@@ -9,9 +9,9 @@ import { RegistrySession } from './session.ts';
  * `Login Succeeded`. The engine keeps nothing: the CLI stores the credentials and sends them with every
  * push and pull. On the hub, a new username registers itself here when the hub allows it.
  */
-export async function login(store: Store, creds: Credentials): Promise<{ Status: string; IdentityToken: string }> {
+export async function login(store: Store, creds: Credentials, hostNetns?: string): Promise<{ Status: string; IdentityToken: string }> {
   if (!creds.username) throw invalid('username is required');
-  const session = new RegistrySession(resolveEndpoint(store, hostOfServerAddress(creds.serveraddress)), creds);
+  const session = new RegistrySession(resolveEndpoint(store, hostOfServerAddress(creds.serveraddress), hostNetns), creds);
   await session.login();
   return { Status: 'Login Succeeded', IdentityToken: '' };
 }
@@ -37,7 +37,7 @@ export interface SearchOptions {
  * `docker search`: `GET /v1/search?q=&n=` on the registry named by the term's prefix (`127.0.0.1:5000/x`),
  * the hub otherwise (builder-facts §5.8).
  */
-export async function searchImages(store: Store, opts: SearchOptions): Promise<SearchResult[]> {
+export async function searchImages(store: Store, opts: SearchOptions, hostNetns?: string): Promise<SearchResult[]> {
   const limit = opts.limit ?? 25;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid('limit must be between 1 and 100');
   const slash = opts.term.indexOf('/');
@@ -45,7 +45,7 @@ export async function searchImages(store: Store, opts: SearchOptions): Promise<S
   const qualified = first.includes('.') || first.includes(':') || first === 'localhost';
   const host = qualified ? first : 'docker.io';
   const query = qualified ? opts.term.slice(slash + 1) : opts.term;
-  const session = new RegistrySession(resolveEndpoint(store, host), opts.credentials);
+  const session = new RegistrySession(resolveEndpoint(store, host, hostNetns), opts.credentials);
   await session.request('GET', '/v1/_ping', { expect: [404] });
   const res = await session.request('GET', `/v1/search?q=${encodeURIComponent(query)}&n=${limit}`, { headers: { 'X-Docker-Token': 'true' }, expect: [404] });
   if (!res.ok) throw invalid(`Unexpected status code ${res.status}`);

@@ -35,9 +35,9 @@ const PARALLEL_DOWNLOADS = 3;
  * leaves no tag behind. This is also what `docker run`/`create` and the builder's FROM call for a missing
  * image. Returns the image ID (the last one for `-a`).
  */
-export async function pullImage(engine: { store: Store; ns: Namespace }, image: string, opts: PullOptions = {}): Promise<Digest> {
+export async function pullImage(engine: { store: Store; ns: Namespace; hostNetns?: string | undefined }, image: string, opts: PullOptions = {}): Promise<Digest> {
   const ref = withTag(parseReference(image), opts.tag);
-  const session = new RegistrySession(resolveEndpoint(engine.store, ref.domain), opts.credentials);
+  const session = new RegistrySession(resolveEndpoint(engine.store, ref.domain, engine.hostNetns), opts.credentials);
   const emit = opts.onProgress ?? (() => undefined);
   if (ref.tag !== undefined || ref.digest !== undefined) {
     const { id, upToDate } = await pullOne(engine, session, ref, emit);

@@ -26,12 +26,12 @@ const OUTCOME_TEXT = { exists: 'Layer already exists', pushed: 'Pushed' } as con
  * manifest and print moby's `<tag>: digest: … size: …` line. The manifest goes last, so a failed push
  * never makes a tag visible.
  */
-export async function pushImage(engine: { store: Store; ns: Namespace }, image: string, opts: PushOptions = {}): Promise<void> {
+export async function pushImage(engine: { store: Store; ns: Namespace; hostNetns?: string | undefined }, image: string, opts: PushOptions = {}): Promise<void> {
   const base = parseReference(image);
   const emit = opts.onProgress ?? (() => undefined);
   const tags = opts.tag ? [opts.tag] : base.tag ? [base.tag] : localTags(engine.ns, base);
   if (tags.length === 0) throw notFound(`An image does not exist locally with the tag: ${familiarName(base)}`);
-  const session = new RegistrySession(resolveEndpoint(engine.store, base.domain), opts.credentials);
+  const session = new RegistrySession(resolveEndpoint(engine.store, base.domain, engine.hostNetns), opts.credentials);
   emit({ status: `The push refers to repository [${repositoryOf(base)}]` });
   for (const tag of tags) {
     const ref = { domain: base.domain, path: base.path, tag };

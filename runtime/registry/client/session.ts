@@ -1,6 +1,7 @@
 import { EngineError } from '../../errors.ts';
 import type { Credentials } from './credentials.ts';
 import type { Endpoint } from './endpoint.ts';
+import { fetchFor, type Fetch } from './netns-fetch.ts';
 
 export interface RequestOptions {
   /** Token scopes the request needs (`repository:x:pull`). */
@@ -24,11 +25,14 @@ interface Challenge {
 export class RegistrySession {
   private readonly tokens = new Map<string, string>();
   private challenge: Challenge | undefined;
+  private readonly fetch: Fetch;
 
   constructor(
     readonly endpoint: Endpoint,
     private readonly creds: Credentials = {},
-  ) {}
+  ) {
+    this.fetch = fetchFor(endpoint.netns);
+  }
 
   url(pathOrUrl: string): string {
     return /^https?:\/\//.test(pathOrUrl) ? pathOrUrl : `${this.endpoint.baseUrl}${pathOrUrl}`;
@@ -57,7 +61,7 @@ export class RegistrySession {
     const auth = this.authorization(opts.scope ?? []);
     if (auth) headers.Authorization = auth;
     const init = { method, headers, redirect: 'follow', ...(opts.body !== undefined ? { body: opts.body, duplex: 'half' } : {}) };
-    return fetch(url, init as RequestInit).catch((err: unknown) => {
+    return this.fetch(url, init as RequestInit).catch((err: unknown) => {
       const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       throw new EngineError('INTERNAL', `${method === 'HEAD' ? 'Head' : method === 'GET' ? 'Get' : method} "${url}": ${cause}`, { cause: err });
     });
@@ -93,7 +97,7 @@ export class RegistrySession {
       url.searchParams.set('offline_token', 'true');
     }
     const headers: Record<string, string> = this.creds.username ? { Authorization: basic(this.creds) } : {};
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+    const res = await this.fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
     if (!res.ok) throw await responseError(res, 'GET', `${this.endpoint.baseUrl}/v2/`);
     const body = (await res.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
