@@ -1,6 +1,6 @@
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import type { FileEntry } from '../protocol.ts';
-import { fromErrno } from './errors.ts';
+import { fromErrno, WorkspaceError } from './errors.ts';
 
 /**
  * Descriptor-relative access to the workspace. The learner is root in a shell that mounts the workspace
@@ -41,12 +41,15 @@ export async function lstatAt(dir: Dir, name: string): Promise<Stats | undefined
 
 /**
  * Hold the directory that contains the last of `parts` (walked from `root` one component at a time) and
- * call `fn` with it and the last name. Every descriptor is closed before this returns.
+ * call `fn` with it and the last name. Every descriptor is closed before this returns. Errno errors the
+ * learner can cause (the directory deleted under us, a name swapped) become WorkspaceErrors.
  */
 export async function withParent<T>(root: string, parts: string[], display: string, fn: (dir: Dir, name: string) => Promise<T>): Promise<T> {
   const dir = await openDirPath(root, parts.slice(0, -1), display);
   try {
     return await fn(dir, parts[parts.length - 1]!);
+  } catch (err) {
+    throw err instanceof WorkspaceError ? err : fromErrno(err, display);
   } finally {
     await dir.close();
   }
