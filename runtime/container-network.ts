@@ -33,3 +33,17 @@ export function networkHooks(net: NetworkManager, lookup: (id: string) => Contai
     },
   };
 }
+
+/**
+ * networkHooks for a manager still opening: the runtime can open side by side with it, and the first hook
+ * call waits for it (calls come only once both are open, or from the runtime's recovery at open).
+ */
+export function deferredNetworkHooks(net: Promise<NetworkManager>, lookup: (id: string) => ContainerRecord): NetworkHooks {
+  const hooks = net.then((n) => networkHooks(n, lookup));
+  // A failed open is reported by whoever awaits `net`; unobserved here, it must not count as unhandled.
+  hooks.catch(() => undefined);
+  return {
+    setupContainer: async (id, opts) => (await hooks).setupContainer(id, opts),
+    teardownContainer: async (id) => (await hooks).teardownContainer(id),
+  };
+}

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ArchiveLimits } from './archive/limits.ts';
 import { Catalog } from './catalog/catalog.ts';
-import { networkHooks } from './container-network.ts';
+import { deferredNetworkHooks } from './container-network.ts';
 import { ContainerRuntime } from './container/runtime.ts';
 import type { RuntimeLimits } from './container/types.ts';
 import { publishedPorts, startShell, type EnginePublishedPort, type ShellOptions, type ShellProcess } from './engine-sandbox.ts';
@@ -57,33 +57,37 @@ export class Engine {
   static async open(store: Store, options: EngineOptions): Promise<Engine> {
     const ns = await store.namespace(options.namespace);
     const catalog = await Catalog.open(options.catalogDir);
-    // A new namespace starts with the whole catalog, as a fresh Docker host would after pulling it.
-    if (ns.fresh) await catalog.importAll(store, ns);
-    const network = await NetworkManager.open({
+    const events = new EventBus();
+    // The hooks are called only after open, when both services exist.
+    const late: { containers?: ContainerRuntime; volumes?: VolumeStore } = {};
+    const bindRules = { roots: options.allowedBindRoots ?? [], ...(options.workspace ? { workspace: options.workspace } : {}) };
+    // The catalog import, the network and the runtime are independent: they open side by side, so a sandbox
+    // is ready after the slowest of them, not after their sum.
+    const network = NetworkManager.open({
       stateDir: options.stateDir,
       ...(options.hostNetns !== undefined ? { hostNetns: options.hostNetns } : {}),
       ...(options.egressAllow ? { egressAllow: options.egressAllow } : {}),
       // One netns made ahead: a container start then skips making its own.
       spareNetns: 1,
     });
-    const events = new EventBus();
-    // The hooks are called only after open, when both services exist.
-    const late: { containers?: ContainerRuntime; volumes?: VolumeStore } = {};
-    const containers = await ContainerRuntime.open({
+    const runtime = ContainerRuntime.open({
       store,
       stateDir: path.join(options.stateDir, 'engine'),
       ...(options.limits ? { limits: options.limits } : {}),
-      allowedBindRoots: options.allowedBindRoots ?? [],
+      allowedBindRoots: bindRules.roots,
       ...(options.workspace ? { workspace: options.workspace } : {}),
-      network: networkHooks(network, (id) => late.containers!.inspect(id).record),
-      volumes: volumeHooks(() => late.volumes!, store, { roots: options.allowedBindRoots ?? [], ...(options.workspace ? { workspace: options.workspace } : {}) }, events),
+      network: deferredNetworkHooks(network, (id) => late.containers!.inspect(id).record),
+      volumes: volumeHooks(() => late.volumes!, store, bindRules, events),
       events: (action, record, extra) => events.emit('container', action, record.Id, { ...(record.Config.Labels ?? {}), ...extra, image: record.Config.Image, name: record.Name.slice(1) }),
     });
+    // A new namespace starts with the whole catalog, as a fresh Docker host would after pulling it.
+    const imported = ns.fresh ? catalog.importAll(store, ns) : undefined;
+    const [net, containers] = await openedOrUndone(network, runtime, imported);
     late.containers = containers;
     // On the writable area, so volume data counts against the engine's disk quota.
     const volumes = await VolumeStore.open(path.join(containers.areaDir, 'volumes'), volumeUsers(() => containers.list()));
     late.volumes = volumes;
-    return new Engine(store, ns, catalog, network, containers, volumes, events, options);
+    return new Engine(store, ns, catalog, net, containers, volumes, events, options);
   }
 
   /** The engine's host netns (a sandbox's), or undefined for the engine process's own. */
@@ -101,11 +105,19 @@ export class Engine {
     await this.network.shutdown();
   }
 
+  private destroying?: Promise<void>;
+
   /**
-   * A sandbox's end: close, then forget the namespace (its images go with the next garbage collection, run
-   * here, unless another namespace holds them) and delete the state dir. The host netns is the caller's.
+   * A sandbox's end: close, then forget the namespace (its images go with the garbage collection run here,
+   * unless another namespace holds them) and delete the state dir. The host netns is the caller's. Calling
+   * it again returns the same promise.
    */
-  async destroy(): Promise<void> {
+  destroy(): Promise<void> {
+    this.destroying ??= this.removeEverything();
+    return this.destroying;
+  }
+
+  private async removeEverything(): Promise<void> {
     await this.close();
     this.containers.releaseRoots();
     await this.store.removeNamespace(this.ns.name);
@@ -126,4 +138,14 @@ export class Engine {
   publishedPorts(): EnginePublishedPort[] {
     return publishedPorts(this.network, this.containers);
   }
+}
+
+/** Wait for the parts of an engine; if one failed, close the others that opened, then fail. */
+async function openedOrUndone(network: Promise<NetworkManager>, runtime: Promise<ContainerRuntime>, imported: Promise<unknown> | undefined): Promise<[NetworkManager, ContainerRuntime]> {
+  const [net, rt, imp] = await Promise.allSettled([network, runtime, imported]);
+  const failed = [net, rt, imp].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (!failed) return [(net as PromiseFulfilledResult<NetworkManager>).value, (rt as PromiseFulfilledResult<ContainerRuntime>).value];
+  if (rt.status === 'fulfilled') await rt.value.close().catch(() => undefined);
+  if (net.status === 'fulfilled') await net.value.shutdown().catch(() => undefined);
+  throw failed.reason;
 }
