@@ -31,10 +31,35 @@ export interface Config {
   hubPort: number;
   /** Whether a new username registers itself on its first `docker login` to the hub. */
   hubSelfRegister: boolean;
+  /** Learners' sandboxes (the `start` command). */
+  sandboxes: SandboxConfig;
+  /** Origins (scheme://host:port) whose pages may use the API and WebSockets, besides the listen address. */
+  allowedOrigins: readonly string[];
+  /** Mark the session cookie Secure (when served over https by a proxy in front). */
+  secureCookies: boolean;
+}
+
+export interface SandboxConfig {
+  max: number;
+  idleTimeoutMs: number;
+  /** How long before the idle timeout the learner is warned. */
+  idleWarningMs: number;
+  lifetimeMs: number;
+  /** Size of each sandbox's writable-layer filesystem (sparse: taken from the host as it fills). */
+  diskBytes: number;
+  /** Largest memory limit one container may have, and the default. */
+  memoryBytes: number;
+  /** pids.max of one container. */
+  pids: number;
+  /** CPUs one container may use (default and ceiling). */
+  cpus: number;
+  containers: number;
 }
 
 const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR] [--max-archive-entries N] [--max-archive-bytes N]
-  [--disk-quota BYTES] [--allow-bind DIR]... [--skip-setup] [--hub-port N] [--hub-no-self-register]`;
+  [--disk-quota BYTES] [--allow-bind DIR]... [--skip-setup] [--hub-port N] [--hub-no-self-register]
+  [--max-sandboxes N] [--sandbox-idle-timeout DURATION] [--sandbox-lifetime DURATION] [--sandbox-disk BYTES] [--sandbox-memory BYTES]
+  [--sandbox-pids N] [--sandbox-cpus N] [--sandbox-containers N] [--origin URL]... [--secure-cookies]`;
 
 export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<Config> {
   const { values, positionals } = parseArgs({
@@ -56,6 +81,16 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       'test-tools': { type: 'boolean' },
       'hub-port': { type: 'string' },
       'hub-no-self-register': { type: 'boolean' },
+      'max-sandboxes': { type: 'string' },
+      'sandbox-idle-timeout': { type: 'string' },
+      'sandbox-lifetime': { type: 'string' },
+      'sandbox-disk': { type: 'string' },
+      'sandbox-memory': { type: 'string' },
+      'sandbox-pids': { type: 'string' },
+      'sandbox-cpus': { type: 'string' },
+      'sandbox-containers': { type: 'string' },
+      origin: { type: 'string', multiple: true },
+      'secure-cookies': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -85,7 +120,44 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
     testTools: values['test-tools'] ?? false,
     hubPort: portNumber('hub-port', values['hub-port'] ?? env.LAYERLAB_HUB_PORT ?? '0'),
     hubSelfRegister: !(values['hub-no-self-register'] ?? env.LAYERLAB_HUB_SELF_REGISTER === '0'),
+    sandboxes: Object.freeze(sandboxConfig(values, env)),
+    allowedOrigins: Object.freeze((values.origin ?? env.LAYERLAB_ORIGINS?.split(',') ?? []).map(origin)),
+    secureCookies: values['secure-cookies'] ?? env.LAYERLAB_SECURE_COOKIES === '1',
   });
+}
+
+function sandboxConfig(values: Record<string, string | boolean | string[] | undefined>, env: NodeJS.ProcessEnv): SandboxConfig {
+  const text = (flag: string, envName: string) => (values[flag] as string | undefined) ?? env[envName];
+  const idleTimeoutMs = duration('sandbox-idle-timeout', text('sandbox-idle-timeout', 'LAYERLAB_SANDBOX_IDLE_TIMEOUT'), 30 * 60_000);
+  return {
+    max: positiveInt('max-sandboxes', text('max-sandboxes', 'LAYERLAB_MAX_SANDBOXES'), 100),
+    idleTimeoutMs,
+    idleWarningMs: Math.min(2 * 60_000, Math.floor(idleTimeoutMs / 4)),
+    lifetimeMs: duration('sandbox-lifetime', text('sandbox-lifetime', 'LAYERLAB_SANDBOX_LIFETIME'), 4 * 3600_000),
+    diskBytes: byteSize('sandbox-disk', text('sandbox-disk', 'LAYERLAB_SANDBOX_DISK'), 1024 ** 3),
+    memoryBytes: byteSize('sandbox-memory', text('sandbox-memory', 'LAYERLAB_SANDBOX_MEMORY'), 512 * 1024 ** 2),
+    pids: positiveInt('sandbox-pids', text('sandbox-pids', 'LAYERLAB_SANDBOX_PIDS'), 512),
+    cpus: positiveInt('sandbox-cpus', text('sandbox-cpus', 'LAYERLAB_SANDBOX_CPUS'), 1),
+    containers: positiveInt('sandbox-containers', text('sandbox-containers', 'LAYERLAB_SANDBOX_CONTAINERS'), 20),
+  };
+}
+
+/** `90s`, `30m`, `4h`, or plain seconds. */
+function duration(name: string, text: string | undefined, fallbackMs: number): number {
+  if (text === undefined || text === '') return fallbackMs;
+  const m = /^(\d+)([smh]?)$/.exec(text.trim());
+  if (!m || Number(m[1]) === 0) throw new ConfigError(`invalid --${name}: ${text} (examples: 90s, 30m, 4h)`);
+  return Number(m[1]) * { '': 1000, s: 1000, m: 60_000, h: 3600_000 }[m[2] as '' | 's' | 'm' | 'h'];
+}
+
+function origin(text: string): string {
+  try {
+    const url = new URL(text.trim());
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    return url.origin;
+  } catch {
+    throw new ConfigError(`invalid --origin: ${text} (example: https://learn.example.com)`);
+  }
 }
 
 /** `512m`, `4g`, `1048576`: binary units, as docker's `--memory` takes them. */

@@ -7,9 +7,10 @@ const PACKAGES = ['runc', 'busybox-static', 'mmdebstrap', 'iproute2', 'iptables'
 
 /**
  * Real peers the test suite compares with or talks to (`npm test` asks for them): a real dockerd, Debian's
- * distribution registry, skopeo, htpasswd for registry Basic auth, and gcc for the seccomp probe.
+ * distribution registry, skopeo, htpasswd for registry Basic auth, gcc for the seccomp probe, and Debian's
+ * chromium for the browser tests (driven by playwright-core: no browser download).
  */
-const TEST_PACKAGES = ['docker.io', 'docker-registry', 'skopeo', 'apache2-utils', 'gcc', 'libc6-dev'];
+const TEST_PACKAGES = ['docker.io', 'docker-registry', 'skopeo', 'apache2-utils', 'gcc', 'libc6-dev', 'chromium'];
 
 const POLICY_RC = '/usr/sbin/policy-rc.d';
 

@@ -1,0 +1,74 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { dialInNetns } from '../../runtime/index.ts';
+
+/** Request headers never forwarded: hop-by-hop ones, and the learner's session cookie (the app must not see it). */
+const DROP_REQUEST = new Set(['cookie', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'origin', 'referer']);
+const DROP_RESPONSE = new Set(['set-cookie', 'connection', 'keep-alive', 'transfer-encoding', 'content-security-policy', 'x-frame-options']);
+const UPSTREAM_TIMEOUT_MS = 60_000;
+
+/**
+ * What the learner's own web app runs as in the browser: a sandboxed document (opaque origin), so its
+ * scripts can neither read layerlab's cookie nor call layerlab's API as the learner, even though the
+ * preview is served from layerlab's origin.
+ */
+const PREVIEW_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads';
+
+/** Forward one HTTP request to `localhost:<port>` inside the sandbox's network namespace. */
+export function proxyHttp(netns: string, port: number, upstreamPath: string, req: IncomingMessage, res: ServerResponse): void {
+  const upstream = http.request(
+    {
+      createConnection: () => dialInNetns(netns, port) as never,
+      method: req.method,
+      path: upstreamPath,
+      headers: { ...forwardHeaders(req.headers), host: `localhost:${port}` },
+      timeout: UPSTREAM_TIMEOUT_MS,
+    },
+    (ures) => {
+      const headers: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(ures.headers)) if (v !== undefined && !DROP_RESPONSE.has(k)) headers[k] = v;
+      headers['content-security-policy'] = PREVIEW_CSP;
+      res.writeHead(ures.statusCode ?? 502, headers);
+      ures.pipe(res);
+    },
+  );
+  upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
+  upstream.on('error', (err) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Security-Policy': PREVIEW_CSP });
+    res.end(`Nothing answered on localhost:${port} in your sandbox (${err.message}).\nIs a container publishing it? Try: docker ps\n`);
+  });
+  req.pipe(upstream);
+}
+
+/** Forward a WebSocket (or any HTTP/1.1 upgrade) to `localhost:<port>` in the sandbox: raw bytes both ways. */
+export function proxyUpgrade(netns: string, port: number, upstreamPath: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const upstream = dialInNetns(netns, port);
+  const headers = { ...forwardHeaders(req.headers), host: `localhost:${port}`, connection: 'Upgrade', upgrade: req.headers.upgrade ?? 'websocket' };
+  const lines = [`${req.method ?? 'GET'} ${upstreamPath} HTTP/1.1`];
+  for (const [k, v] of Object.entries(headers)) for (const value of Array.isArray(v) ? v : [v]) if (value !== undefined) lines.push(`${k}: ${value}`);
+  upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+  if (head.length > 0) upstream.write(head);
+  upstream.pipe(socket);
+  socket.pipe(upstream);
+  const close = () => {
+    upstream.destroy();
+    socket.destroy();
+  };
+  upstream.on('error', close);
+  socket.on('error', close);
+  upstream.on('close', close);
+  socket.on('close', close);
+}
+
+function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined || DROP_REQUEST.has(k) || k.startsWith('sec-websocket-extensions')) continue;
+    out[k] = v;
+  }
+  return out;
+}
