@@ -59,7 +59,8 @@ export class SandboxManager {
     private readonly settings: SandboxSettings,
   ) {
     this.netnsPrefix = netnsPrefix(settings.rootDir);
-    this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    // Often enough that the idle warning window is never skipped between two sweeps.
+    this.sweeper = setInterval(() => void this.sweep(), Math.min(SWEEP_INTERVAL_MS, settings.idleWarningMs / 2));
     this.sweeper.unref();
   }
 
@@ -198,14 +199,14 @@ export class SandboxManager {
     return ids.length;
   }
 
-  /** Idle warnings, idle timeouts and maximum lifetimes. */
+  /** Idle warnings, idle timeouts (never without a warning first) and maximum lifetimes. */
   private async sweep(): Promise<void> {
     const now = Date.now();
     const { idleTimeoutMs, idleWarningMs, lifetimeMs } = this.settings;
     for (const sandbox of this.list()) {
       const idle = now - sandbox.lastActivity;
       if (now - sandbox.createdAt >= lifetimeMs) await this.destroy(sandbox, 'lifetime');
-      else if (idle >= idleTimeoutMs) await this.destroy(sandbox, 'idle');
+      else if (idle >= idleTimeoutMs && sandbox.warned) await this.destroy(sandbox, 'idle');
       else if (idle >= idleTimeoutMs - idleWarningMs && !sandbox.warned) {
         sandbox.warned = true;
         sandbox.broadcast({ type: 'idle-warning', secondsLeft: Math.ceil((idleTimeoutMs - idle) / 1000) });
