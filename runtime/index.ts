@@ -6,7 +6,7 @@ export { Engine, type EngineOptions } from './engine.ts';
 export type { ShellOptions, ShellProcess, EnginePublishedPort } from './engine-sandbox.ts';
 export type { EventBus } from './events.ts';
 export { createSandboxNetns, removeSandboxNetns, listNetns } from './network/sandbox-netns.ts';
-export { dialInNetns } from './network/dial.ts';
+export { dialInNetns, type NetnsSocket } from './network/dial.ts';
 export { Store } from './store/store.ts';
 export { ensureCatalog } from './catalog/build.ts';
 export { Catalog } from './catalog/catalog.ts';

@@ -22,9 +22,10 @@ const CODES: Array<[RegExp, string]> = [
  * made by `nsenter --net=… -- socat - TCP:host:port` (argv, no shell) and its stdio carries the bytes. socat's
  * `-d -d` notices say when the connection is up (`connect` is emitted then); a failed connection becomes an
  * error with Node's code and wording (`connect ECONNREFUSED 127.0.0.1:8080`). Destroying the stream kills
- * the child.
+ * the child. http.request passes its `timeout` option to createConnection, which must apply it itself:
+ * `createConnection: (o) => dialInNetns(ns, port).setTimeout(o.timeout ?? 0)`.
  */
-export function dialInNetns(netns: string, port: number, host = '127.0.0.1'): Duplex {
+export function dialInNetns(netns: string, port: number, host = '127.0.0.1'): NetnsSocket {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`invalid port: ${port}`);
   if (!HOST_RE.test(host)) throw invalid(`invalid host: ${JSON.stringify(host)}`);
   // -t: after one direction ends, wait this long for the other (the default 0.5 s would cut half-closed HTTP);
@@ -33,6 +34,9 @@ export function dialInNetns(netns: string, port: number, host = '127.0.0.1'): Du
   return new NetnsConnection(spawn('nsenter', args, { stdio: ['pipe', 'pipe', 'pipe'] }), host, port);
 }
 
+/** What dialInNetns returns: a Duplex with the socket methods http and ws call. */
+export type NetnsSocket = NetnsConnection;
+
 class NetnsConnection extends Duplex {
   /** True once socat reported the data transfer loop: the TCP connection exists. */
   connecting = true;
@@ -40,6 +44,8 @@ class NetnsConnection extends Duplex {
   readonly remotePort: number;
   private lastError = '';
   private outputEnded = false;
+  private idleMs = 0;
+  private idleTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly child: ChildProcess,
@@ -56,6 +62,7 @@ class NetnsConnection extends Duplex {
       notices = this.readNotices(notices + d.toString());
     });
     child.stdout!.on('data', (chunk: Buffer) => {
+      this.touch();
       if (!this.push(chunk)) child.stdout!.pause();
     });
     child.stdout!.on('end', () => {
@@ -102,6 +109,7 @@ class NetnsConnection extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.touch();
     if (this.child.stdin!.write(chunk)) done();
     else this.child.stdin!.once('drain', () => done());
   }
@@ -111,8 +119,25 @@ class NetnsConnection extends Duplex {
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    clearTimeout(this.idleTimer);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     done(err);
+  }
+
+  /** net.Socket's idle timeout: 'timeout' after `ms` without data either way (0 turns it off). */
+  setTimeout(ms: number, cb?: () => void): this {
+    this.idleMs = ms;
+    if (cb) {
+      if (ms > 0) this.once('timeout', cb);
+      else this.removeListener('timeout', cb);
+    }
+    this.touch();
+    return this;
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    if (this.idleMs > 0 && !this.destroyed) this.idleTimer = setTimeout(() => this.emit('timeout'), this.idleMs).unref();
   }
 
   // What http's client and ws call on a socket; a pipe has no such options, so they are accepted as no-ops.
@@ -120,10 +145,6 @@ class NetnsConnection extends Duplex {
     return this;
   }
   setKeepAlive(): this {
-    return this;
-  }
-  setTimeout(_ms: number, cb?: () => void): this {
-    if (cb) this.once('timeout', cb);
     return this;
   }
   ref(): this {

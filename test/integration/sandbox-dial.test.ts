@@ -69,6 +69,24 @@ describe('dialInNetns', () => {
     expect(await until(() => !existsSync(`/proc/${pid}`))).toBe(true);
   });
 
+  it("times out like a socket when the peer says nothing (http.request's timeout)", async () => {
+    const silent = spawnHttpIn(ns, 8101, 'silent');
+    try {
+      await until(() => silent.out.includes('listening'));
+      const started = Date.now();
+      const err = await new Promise<Error>((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port: 8101, timeout: 300, createConnection: (o: { timeout?: number }) => dialInNetns(ns, 8101).setTimeout(o.timeout ?? 0) as never });
+        req.on('timeout', () => req.destroy(new Error('timed out')));
+        req.on('error', resolve);
+        req.end();
+      });
+      expect(err.message).toBe('timed out');
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      silent.child.kill('SIGKILL');
+    }
+  });
+
   it('refuses hosts that socat could read as options', () => {
     expect(() => dialInNetns(ns, 80, '127.0.0.1,fork')).toThrow('invalid host');
     expect(() => dialInNetns(ns, 0)).toThrow('invalid port');
@@ -117,8 +135,10 @@ describe("a sandbox's registry client", () => {
   });
 });
 
-function spawnHttpIn(netns: string, port: number): { child: ChildProcess; out: string } {
-  const code = `require('node:http').createServer((q, s) => s.end('hello ' + q.url)).listen(${port}, '127.0.0.1', () => console.log('listening'))`;
+/** A Node HTTP server inside `netns`: it answers `hello <url>`, or (`silent`) never answers. */
+function spawnHttpIn(netns: string, port: number, mode: 'hello' | 'silent' = 'hello'): { child: ChildProcess; out: string } {
+  const handler = mode === 'hello' ? "(q, s) => s.end('hello ' + q.url)" : '() => undefined';
+  const code = `require('node:http').createServer(${handler}).listen(${port}, '127.0.0.1', () => console.log('listening'))`;
   const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const handle = { child, out: '' };
   child.stdout!.on('data', (d: Buffer) => (handle.out += d.toString()));
