@@ -1,8 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupParent } from '../../runtime/container/cgroups.ts';
-import { Store } from '../../runtime/index.ts';
+import { createSandboxNetns, Engine, removeSandboxNetns, Store } from '../../runtime/index.ts';
+import { CATALOG_DIR, REPO_ROOT } from '../helpers/engine.ts';
 import { normaliseRules, sh } from './network-helpers.ts';
 import { openSandbox, sandboxLeftovers, until, WORKSPACE_PATH, type TestSandbox } from './sandbox-helpers.ts';
 
@@ -67,5 +69,36 @@ describe('destroying a sandbox leaves nothing', () => {
     await sb.destroy();
     expect(sandboxLeftovers(sb).netns).toEqual([]);
     expect(existsSync(sb.base)).toBe(false);
+  });
+
+  it('after the server process is killed, reopening the engine and destroying it leaves nothing', async () => {
+    const base = path.join(keep.base, 'crashed');
+    const crashed = { base, stateDir: path.join(base, 'engine'), netns: `${keep.netns}-x` };
+    mkdirSync(path.join(base, 'workspace'), { recursive: true });
+    await createSandboxNetns(crashed.netns);
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'sandbox-crash-fixture.ts'), store.root, crashed.stateDir, crashed.netns, path.join(base, 'workspace'), 'sb-crashed'], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`fixture exited with ${code}`)));
+    });
+    const cgroupDir = path.join('/sys/fs/cgroup/pids', cgroupParent(path.join(crashed.stateDir, 'engine')));
+    const pids = readdirSync(cgroupDir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .flatMap((e) => readFileSync(path.join(cgroupDir, e.name, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number));
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const left = sandboxLeftovers(crashed, pids);
+    expect(left.mounts.filter((m) => m.includes('/engine/system/'))).toHaveLength(1);
+    expect(left.alive.length).toBeGreaterThanOrEqual(2);
+    // What the server does at start for a sandbox it finds: open its engine (which reaps), then destroy it.
+    const engine = await Engine.open(store, { namespace: 'sb-crashed', catalogDir: CATALOG_DIR, version: '20.10.24', stateDir: crashed.stateDir, hostNetns: crashed.netns });
+    await engine.destroy();
+    await removeSandboxNetns(crashed.netns);
+    expect(await until(() => sandboxLeftovers(crashed, pids).alive.length === 0)).toBe(true);
+    expect(sandboxLeftovers(crashed, pids)).toEqual({ mounts: [], cgroups: [], netns: [], alive: [], stateDir: false });
   });
 });
