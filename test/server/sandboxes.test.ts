@@ -48,6 +48,17 @@ describe('learner sandboxes through the web server', () => {
     expect(ps).toMatch(/^0\s*$/m); // the shell container itself is not listed
   });
 
+  it('runs interactive containers in the terminal, and ctrl-c interrupts', async () => {
+    await termA.run('docker run -it --rm busybox sh', /\/ # $/m);
+    await termA.run('echo inside-$((20+22)); stty size', /inside-42\s*\n\d+ \d+/);
+    await termA.run('exit', PROMPT);
+    const from = termA.text.length;
+    termA.type('sleep 300\r');
+    await new Promise((r) => setTimeout(r, 500));
+    termA.type('\x03');
+    await termA.waitForText(/\^C\s*\n[^\n]*\/workspace[^\n]*[#$] $/m, { from, timeoutMs: 5000 });
+  });
+
   it('keeps sandboxes apart: names, containers and images of one are invisible to another', async () => {
     await termA.run('docker run -d --name only-in-a busybox sleep 300 && docker tag busybox mine:a && echo made', /made/);
     const b = new TestSession(server);
@@ -92,6 +103,23 @@ describe('learner sandboxes through the web server', () => {
     expect(out).toMatch(/exit=(7|28)/);
     const ls = await termA.run('ls /run/layerlab; touch /run/layerlab/x; echo "touch=$?"', /touch=\d/);
     expect(ls).toMatch(/touch=1/);
+  });
+
+  it('refuses host access typed in the terminal', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['docker run --rm --privileged busybox true', /--privileged is not allowed/],
+      ['docker run --rm -v /:/host busybox true', /bind mount of \/ is not allowed/],
+      ['ln -sfn / /workspace/rootlink && docker run --rm -v /workspace/rootlink:/x busybox ls /x', /symbolic link|not allowed/i],
+      ['docker run --rm -v /workspace/../../..:/x busybox true', /not allowed|invalid/i],
+      ['docker run --rm --network host busybox true', /not allowed/],
+    ];
+    for (const [command, refusal] of cases) {
+      const echoed = await termA.run(`${command}; echo "status=$?"`, /status=\d+/);
+      const out = echoed.slice(echoed.indexOf('\n') + 1); // what came after the typed line
+      expect(out, command).toMatch(refusal);
+      expect(out, command).toMatch(/status=[1-9]/);
+    }
+    await termA.run('rm -f /workspace/rootlink && echo cleaned', /cleaned/);
   });
 
   it('refuses requests without a session and WebSockets from other origins', async () => {
