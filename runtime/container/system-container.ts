@@ -13,7 +13,7 @@ import { DEFAULT_SHM_SIZE } from './mounts.ts';
 import { newContainerId } from './names.ts';
 import { mkdirInRoot } from './rootfs-path.ts';
 import { createWritableLayer, mountRootfs, removeWritableLayer, type RootfsPaths } from './rootfs.ts';
-import type { Runc } from './runc.ts';
+import type { Runc, RuncProcess } from './runc.ts';
 import { buildSpec } from './spec.ts';
 import type { BindMount, RuntimeLimits } from './types.ts';
 import { resolveUserInRoot } from './user.ts';
@@ -111,14 +111,15 @@ export async function startSystemContainer(ctx: SystemContext, opts: SystemConta
     await fs.writeFile(path.join(bundleDir, 'config.json'), JSON.stringify(spec), { mode: 0o600 });
     const launchCtx: LaunchContext = { runc: ctx.runc, limits: ctx.limits, bindRules: { roots: [] }, bundleDir, runcLog: path.join(dir, 'runc.log'), rootfs: paths.merged, files };
     const { proc } = await launch(id, launchCtx, { tty: true, stdin: true, cols: opts.cols, rows: opts.rows });
-    return handle(id, proc, cleanup, (log) => ctx.runc.call(['kill', id, 'SIGKILL'], log), path.join(dir, 'runc.log'));
+    return handle(id, proc, cleanup, () => ctx.runc.call(['kill', id, 'SIGKILL'], path.join(dir, 'runc.log')));
   } catch (err) {
     await cleanup().catch(() => undefined);
     throw err instanceof EngineError ? err : new EngineError('INTERNAL', `cannot start the shell container: ${(err as Error).message}`, { cause: err });
   }
 }
 
-function handle(id: string, proc: Awaited<ReturnType<typeof launch>>['proc'], cleanup: () => Promise<void>, sigkill: (log: string) => Promise<string>, runcLog: string): SystemContainer {
+/** The caller's view of a launched system container; `cleanup` runs once its process has ended. */
+function handle(id: string, proc: RuncProcess, cleanup: () => Promise<void>, sigkill: () => Promise<unknown>): SystemContainer {
   const subscribers = new Set<(chunk: Buffer) => void>();
   const exited = proc.exited.then(async ({ code }) => {
     await cleanup().catch(() => undefined);
@@ -136,7 +137,7 @@ function handle(id: string, proc: Awaited<ReturnType<typeof launch>>['proc'], cl
     resize: (cols, rows) => proc.resize(cols, rows),
     exited,
     async kill() {
-      await sigkill(runcLog).catch(() => undefined);
+      await sigkill().catch(() => undefined);
       await exited;
     },
   };
