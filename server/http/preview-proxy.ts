@@ -18,11 +18,12 @@ const PREVIEW_CSP = 'sandbox allow-scripts allow-forms allow-popups allow-modals
 export function proxyHttp(netns: string, port: number, upstreamPath: string, req: IncomingMessage, res: ServerResponse): void {
   const upstream = http.request(
     {
-      createConnection: () => dialInNetns(netns, port) as never,
+      // http applies `timeout` only through the socket createConnection returns; no `agent` with it, or http
+      // would ignore createConnection and connect on the server's own loopback.
+      createConnection: () => dialInNetns(netns, port).setTimeout(UPSTREAM_TIMEOUT_MS) as never,
       method: req.method,
       path: upstreamPath,
       headers: { ...forwardHeaders(req.headers), host: `localhost:${port}` },
-      timeout: UPSTREAM_TIMEOUT_MS,
     },
     (ures) => {
       const headers: Record<string, string | string[]> = {};
