@@ -47,11 +47,11 @@ export interface SandboxConfig {
   lifetimeMs: number;
   /** Size of each sandbox's writable-layer filesystem (sparse: taken from the host as it fills). */
   diskBytes: number;
-  /** Largest memory limit one container may have, and the default. */
+  /** Memory of everything a sandbox runs together (its shell, containers, build steps). */
   memoryBytes: number;
-  /** pids.max of one container. */
+  /** Processes of everything a sandbox runs together. */
   pids: number;
-  /** CPUs one container may use (default and ceiling). */
+  /** CPUs a sandbox may use in all. */
   cpus: number;
   containers: number;
 }
@@ -135,8 +135,8 @@ function sandboxConfig(values: Record<string, string | boolean | string[] | unde
     idleWarningMs: Math.min(2 * 60_000, Math.floor(idleTimeoutMs / 4)),
     lifetimeMs: duration('sandbox-lifetime', text('sandbox-lifetime', 'LAYERLAB_SANDBOX_LIFETIME'), 4 * 3600_000),
     diskBytes: byteSize('sandbox-disk', text('sandbox-disk', 'LAYERLAB_SANDBOX_DISK'), 1024 ** 3),
-    memoryBytes: byteSize('sandbox-memory', text('sandbox-memory', 'LAYERLAB_SANDBOX_MEMORY'), 512 * 1024 ** 2),
-    pids: positiveInt('sandbox-pids', text('sandbox-pids', 'LAYERLAB_SANDBOX_PIDS'), 512),
+    memoryBytes: byteSize('sandbox-memory', text('sandbox-memory', 'LAYERLAB_SANDBOX_MEMORY'), 1024 ** 3),
+    pids: positiveInt('sandbox-pids', text('sandbox-pids', 'LAYERLAB_SANDBOX_PIDS'), 1024),
     cpus: positiveInt('sandbox-cpus', text('sandbox-cpus', 'LAYERLAB_SANDBOX_CPUS'), 1),
     containers: positiveInt('sandbox-containers', text('sandbox-containers', 'LAYERLAB_SANDBOX_CONTAINERS'), 20),
   };

@@ -65,3 +65,43 @@ export async function childCgroups(relPath: string): Promise<string[]> {
 export async function removeEmptyCgroup(relPath: string): Promise<void> {
   for (const hierarchy of await hierarchies()) await fs.rmdir(path.join(hierarchy, relPath)).catch(() => undefined);
 }
+
+/** Limits on everything one runtime runs together (a sandbox's total: containers, build steps, its shell). */
+export interface SharedLimits {
+  memoryBytes: number;
+  pids: number;
+  nanoCpus: number;
+}
+
+/**
+ * Set the shared limits on the runtime's cgroup parent, creating it if needed; runc creates each container's
+ * cgroup below it, and the kernel charges children to their parents (memory.use_hierarchy is 1 on this host;
+ * pids and CFS quotas are hierarchical by design). Zero leaves a limit unset. cgroup v1 files, with the v2
+ * names as fallback where the unified hierarchy has the controller.
+ */
+export async function limitCgroupParent(relPath: string, limits: SharedLimits): Promise<void> {
+  const writes: Array<[controller: string, file: string, value: string]> = [];
+  if (limits.memoryBytes > 0) writes.push(['memory', 'memory.limit_in_bytes', String(limits.memoryBytes)], ['unified', 'memory.max', String(limits.memoryBytes)]);
+  if (limits.pids > 0) writes.push(['pids', 'pids.max', String(limits.pids)], ['unified', 'pids.max', String(limits.pids)]);
+  if (limits.nanoCpus > 0) {
+    const quota = String(Math.round(limits.nanoCpus / 1e4)); // µs per 100 ms period
+    writes.push(['cpu', 'cpu.cfs_period_us', '100000'], ['cpu', 'cpu.cfs_quota_us', quota], ['unified', 'cpu.max', `${quota} 100000`]);
+  }
+  for (const [controller, file, value] of writes) {
+    const dir = path.join(CGROUP_ROOT, controller, relPath);
+    const present = controller === 'unified' ? await controllerEnabled(path.dirname(dir), file.split('.')[0]!) : await pathIsDir(path.join(CGROUP_ROOT, controller));
+    if (!present) continue;
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, file), value);
+  }
+}
+
+async function pathIsDir(p: string): Promise<boolean> {
+  return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** Whether the v2 controller is delegated to children of `dir` (else its files do not exist below it). */
+async function controllerEnabled(dir: string, controller: string): Promise<boolean> {
+  const text = await fs.readFile(path.join(dir, 'cgroup.subtree_control'), 'utf8').catch(() => '');
+  return text.split(/\s+/).includes(controller);
+}

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { conflict, EngineError, forbidden, notFound } from '../errors.ts';
 import type { Store } from '../store/store.ts';
 import { KeyedMutex } from '../util/locks.ts';
-import { cgroupParent, removeCgroup, removeEmptyCgroup } from './cgroups.ts';
+import { cgroupParent, limitCgroupParent, removeCgroup, removeEmptyCgroup } from './cgroups.ts';
 import { ContainerStore, initialState } from './container-store.ts';
 import { startExec, type ExecOptions, type ExecProcess } from './exec.ts';
 import { defaultResolvConf, writeEtcFiles } from './files.ts';
@@ -117,6 +117,7 @@ export class ContainerRuntime {
     await rt.store.init();
     await reapLeftovers(rt.runc, rt.store.root, rt.cgroupParent, rt.engineLog);
     await reapSystemLeftovers(rt.systemContext);
+    await limitCgroupParent(rt.cgroupParent, { memoryBytes: limits.sharedMemory, pids: limits.sharedPids, nanoCpus: limits.sharedNanoCpus });
     rt.oom.prime();
     const now = rfc3339Nano(nowMicros());
     for (const { record, state } of await rt.store.load()) {

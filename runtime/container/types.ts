@@ -127,6 +127,10 @@ export interface RuntimeLimits {
   diskQuotaBytes: number;
   /** Reserve the writable area's blocks on the host up front (fallocate); false: a sparse image (overcommit). */
   diskPreallocate: boolean;
+  /** Memory (bytes), pids and CPU (nano-CPUs) for everything this runtime runs together; 0 = no shared limit. */
+  sharedMemory: number;
+  sharedPids: number;
+  sharedNanoCpus: number;
   /** json-file log bytes stored per container; output past it is dropped (attached clients still see it). */
   logMaxBytes: number;
 }
@@ -140,6 +144,9 @@ export const DEFAULT_LIMITS: RuntimeLimits = {
   maxContainers: 200,
   diskQuotaBytes: 4 * 1024 * 1024 * 1024,
   diskPreallocate: true,
+  sharedMemory: 0,
+  sharedPids: 0,
+  sharedNanoCpus: 0,
   logMaxBytes: 16 * 1024 * 1024,
 };
 

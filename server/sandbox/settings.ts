@@ -29,6 +29,10 @@ export async function sandboxSettings(config: Config, engine: Engine, store: Sto
       maxPids: s.pids,
       defaultNanoCpus: s.cpus * 1e9,
       maxContainers: s.containers,
+      // The sandbox's totals, on the engine's cgroup parent: one container may use all of them, all together no more.
+      sharedMemory: s.memoryBytes,
+      sharedPids: s.pids,
+      sharedNanoCpus: s.cpus * 1e9,
     },
     shell: {
       image: SHELL_IMAGE,

@@ -17,7 +17,7 @@ export interface HostTraces {
   dirs: string[];
 }
 
-/** `sandboxIds`: the sandboxes whose cgroups to look for (runtime/container/cgroups.ts names them by state dir). */
+/** `sandboxIds`: the sandboxes whose cgroups to look for (runtime/container/cgroups.ts names them after the runtime's state dir, `<sandbox>/engine/engine`). */
 export function hostTraces(stateDir: string, sandboxIds: Iterable<string> = []): HostTraces {
   const lines = (file: string, args: string[]) => (spawnSync(file, args, { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(`${stateDir}/sandboxes`));
@@ -26,7 +26,7 @@ export function hostTraces(stateDir: string, sandboxIds: Iterable<string> = []):
   const prefix = `llsb-${createHash('sha256').update(path.join(stateDir, 'sandboxes')).digest('hex').slice(0, 8)}-`;
   const netns = lines('ip', ['netns', 'list']).map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(prefix));
   const cgroups = [...sandboxIds].flatMap((id) => {
-    const tag = createHash('sha256').update(path.join(stateDir, 'sandboxes', id, 'engine')).digest('hex').slice(0, 12);
+    const tag = createHash('sha256').update(path.join(stateDir, 'sandboxes', id, 'engine', 'engine')).digest('hex').slice(0, 12);
     return readdirSync('/sys/fs/cgroup').filter((h) => existsSync(path.join('/sys/fs/cgroup', h, 'layerlab', tag))).map((h) => `${h}/${tag}`);
   });
   const processes = lines('pgrep', ['-af', `${stateDir}/sandboxes`]);

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/engine.ts';
 import { startServer, TestSession, type TestServer } from '../helpers/server.ts';
@@ -6,13 +9,15 @@ import { hostTraces, type HostTraces } from './host-traces.ts';
 const NOTHING: HostTraces = { mounts: [], loops: [], netns: [], cgroups: [], processes: [], dirs: [] };
 const PROMPT = /\/workspace[^\n]*[#$] $/m;
 
-/** Capacity, idle timeout and a server crash, on a server with one slot and an 8-second idle timeout. */
+/** Capacity, idle timeout, shared quotas and a server crash, on a server with one slot and an 8-second idle timeout. */
 describe('sandbox lifecycle', () => {
   let server: TestServer;
   const seen = new Set<string>();
+  /** The sandbox the quota test leaves for the crash test (the server has one slot). */
+  let live: TestSession;
 
   beforeAll(async () => {
-    server = await startServer('sandbox-lifecycle', ['--max-sandboxes', '1', '--sandbox-idle-timeout', '8s']);
+    server = await startServer('sandbox-lifecycle', ['--max-sandboxes', '1', '--sandbox-idle-timeout', '8s', '--sandbox-pids', '200', '--sandbox-memory', '300m']);
   });
 
   afterAll(async () => {
@@ -52,9 +57,26 @@ describe('sandbox lifecycle', () => {
     await expect.poll(() => hostTraces(server.stateDir, seen), { timeout: 10_000 }).toEqual(NOTHING);
   });
 
-  it('reaps the sandboxes of a crashed server when it starts again', async () => {
+  it('bounds everything a sandbox runs together by its quotas', async () => {
     const s = new TestSession(server);
-    seen.add((await s.open()).sandboxId);
+    const { sandboxId } = await s.open();
+    seen.add(sandboxId);
+    const tag = createHash('sha256').update(path.join(server.stateDir, 'sandboxes', sandboxId, 'engine', 'engine')).digest('hex').slice(0, 12);
+    expect(readFileSync(`/sys/fs/cgroup/pids/layerlab/${tag}/pids.max`, 'utf8').trim()).toBe('200');
+    expect(readFileSync(`/sys/fs/cgroup/memory/layerlab/${tag}/memory.limit_in_bytes`, 'utf8').trim()).toBe(String(300 * 1024 ** 2));
+    const t = await s.terminal();
+    await t.waitForText(PROMPT);
+    // One container holds 150 processes; a second one then cannot start 100 more: the limit is the sandbox's.
+    await t.run("docker run -d --name holder busybox sh -c 'for i in $(seq 150); do sleep 120 & done; wait' >/dev/null && sleep 2 && echo held", /held/);
+    const out = await t.run("docker run --rm busybox sh -c 'for i in $(seq 100); do sleep 1 & done; wait' 2>&1 | grep -c -i fork", /^\d+\s*$/m);
+    expect(Number(/^(\d+)\s*$/m.exec(out.slice(out.indexOf('\n') + 1))![1])).toBeGreaterThan(0);
+    await t.run('docker rm -f holder >/dev/null && echo gone', /gone/);
+    t.close();
+    live = s;
+  });
+
+  it('reaps the sandboxes of a crashed server when it starts again', async () => {
+    const s = live;
     const t = await s.terminal();
     await t.waitForText(PROMPT);
     await t.run('docker run -d -p 8080:80 nginx >/dev/null && echo up', /up/);
