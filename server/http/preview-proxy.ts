@@ -45,24 +45,35 @@ export function proxyHttp(netns: string, port: number, upstreamPath: string, req
   req.pipe(upstream);
 }
 
-/** Forward a WebSocket (or any HTTP/1.1 upgrade) to `localhost:<port>` in the sandbox: raw bytes both ways. */
+/**
+ * Forward a WebSocket (or any HTTP/1.1 upgrade) to `localhost:<port>` in the sandbox: once connected, raw
+ * bytes both ways; if nothing listens there, a 502 answer instead of a dropped connection.
+ */
 export function proxyUpgrade(netns: string, port: number, upstreamPath: string, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const upstream = dialInNetns(netns, port);
   const headers = { ...forwardHeaders(req.headers), host: `localhost:${port}`, connection: 'Upgrade', upgrade: req.headers.upgrade ?? 'websocket' };
   const lines = [`${req.method ?? 'GET'} ${upstreamPath} HTTP/1.1`];
   for (const [k, v] of Object.entries(headers)) for (const value of Array.isArray(v) ? v : [v]) if (value !== undefined) lines.push(`${k}: ${value}`);
-  upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-  if (head.length > 0) upstream.write(head);
-  upstream.pipe(socket);
-  socket.pipe(upstream);
   const close = () => {
     upstream.destroy();
     socket.destroy();
   };
-  upstream.on('error', close);
-  socket.on('error', close);
-  upstream.on('close', close);
-  socket.on('close', close);
+  const refused = (err: Error) => {
+    const body = `Nothing answered on localhost:${port} in your sandbox (${err.message}).\n`;
+    if (socket.writable) socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
+  upstream.once('error', refused);
+  upstream.once('connect', () => {
+    upstream.off('error', refused);
+    upstream.on('error', close);
+    upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+    socket.on('error', close);
+    upstream.on('close', close);
+    socket.on('close', close);
+  });
 }
 
 function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {

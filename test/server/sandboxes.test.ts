@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/engine.ts';
 import { startServer, TestSession, TestTerminal, type TestServer } from '../helpers/server.ts';
@@ -95,6 +96,42 @@ describe('learner sandboxes through the web server', () => {
     expect(page.headers.get('content-security-policy')).toMatch(/^sandbox /);
     // Without the session cookie there is no preview.
     expect((await fetch(`${server.url}/preview/8080/`, { redirect: 'manual' })).status).toBe(401);
+  });
+
+  it('proxies WebSocket upgrades to a sandbox port', async () => {
+    // A tiny upgrade server in a container: answers 101, then echoes every byte.
+    const script = '#!/bin/sh\nwhile read -r line; do [ "$(printf %s "$line" | tr -d "\\r")" = "" ] && break; done\nprintf "HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n"\nexec cat\n';
+    expect((await a.fetch('/api/file?path=ws-echo.sh', { method: 'PUT', body: script })).status).toBe(200);
+    await termA.run('chmod +x ws-echo.sh && docker run -d -p 9000:9000 -v /workspace:/w busybox nc -ll -p 9000 -e /w/ws-echo.sh >/dev/null && echo listening', /listening/);
+    const location = (await a.fetch('/preview/9000/')).headers.get('location')!;
+    const upgrade = () => new Promise<string>((resolve, reject) => {
+      const req = http.request(`${server.url}${location}`, { headers: { connection: 'Upgrade', upgrade: 'websocket', origin: server.url } });
+      req.on('upgrade', (_res, socket) => {
+        let got = '';
+        socket.on('data', (d: Buffer) => {
+          got += d.toString();
+          if (got.includes('ping-42')) {
+            socket.destroy();
+            resolve(got);
+          }
+        });
+        socket.write('ping-42');
+      });
+      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+      req.on('error', reject);
+      req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
+      req.end();
+    });
+    // nc may still be starting: until it listens, the proxy answers 502.
+    let echoed = '';
+    for (let i = 0; i < 20 && !echoed; i++) {
+      echoed = await upgrade().catch(async (err: Error) => {
+        if (!/no upgrade: 502/.test(err.message)) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+        return '';
+      });
+    }
+    expect(echoed).toBe('ping-42');
   });
 
   it('keeps the shell away from the server and the host', async () => {
