@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { Transform } from 'node:stream';
 import { openMaybeGzip, readSafeTar } from '../archive/tar-reader.ts';
 import { invalid } from '../errors.ts';
 import { Hasher, sha256, type Digest } from '../util/digest.ts';
-import { LAYER_MEDIA_TYPE, type LayerRecord } from '../store/layer-store.ts';
+import type { LayerRecord } from '../store/layer-store.ts';
+import { DOCKER_LAYER_TAR } from './media-types.ts';
 import type { Store } from '../store/store.ts';
 
 export interface LayerFileCheck {
@@ -38,7 +38,7 @@ export async function checkLayerFile(file: string, store: Store, label = 'layer'
 /**
  * Register a layer from a local tar file on top of `parent` (a chain ID, or null for a base layer). The file
  * is checked first; with `expectedDiffId` (from an image config) a mismatch is an error. Stores the layer
- * gzip-compressed. Idempotent: an existing chain is returned as is.
+ * uncompressed (its blob digest is its diffID), as Docker does. Idempotent: an existing chain is returned as is.
  */
 export async function registerLayerFile(
   store: Store,
@@ -53,12 +53,6 @@ export async function registerLayerFile(
   const chainId = parent ? sha256(`${parent} ${diffId}`) : diffId;
   const existing = store.layers.get(chainId);
   if (existing) return existing;
-  const blob = await store.blobs.putStream(gzipOf(await openMaybeGzip(createReadStream(file))));
-  return store.layers.register({ chainId, diffId, parent, blob: { ...blob, mediaType: LAYER_MEDIA_TYPE }, size });
-}
-
-function gzipOf(plain: Readable): Readable {
-  const gzip = createGzip();
-  plain.on('error', (err) => gzip.destroy(err));
-  return plain.pipe(gzip);
+  const blob = await store.blobs.putStream(await openMaybeGzip(createReadStream(file)), { expected: diffId });
+  return store.layers.register({ chainId, diffId, parent, blob: { ...blob, mediaType: DOCKER_LAYER_TAR }, size });
 }

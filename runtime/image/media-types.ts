@@ -5,3 +5,12 @@ export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
 export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
+/** An uncompressed layer: how layers made here (build, commit, load, import) are stored, as Docker keeps them. */
+export const DOCKER_LAYER_TAR = 'application/vnd.docker.image.rootfs.diff.tar';
+export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
+export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
+
+/** Whether a layer blob of this media type is gzip-compressed (pulled or catalog layers) rather than a plain tar. */
+export function isGzipLayer(mediaType: string): boolean {
+  return mediaType === DOCKER_LAYER || mediaType === OCI_LAYER;
+}

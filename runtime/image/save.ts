@@ -11,6 +11,7 @@ import { Hasher, hexOf, type Digest } from '../util/digest.ts';
 import { addEntry, addStream, type TarHeader } from '../archive/tar-writer.ts';
 import { goJson, parseConfig } from './config.ts';
 import { familiarName, familiarString } from './reference.ts';
+import { isGzipLayer } from './media-types.ts';
 import { resolveSaveNames } from './save-names.ts';
 import { goTime, v1Layers } from './save-v1.ts';
 
@@ -19,8 +20,13 @@ interface PlannedEntry {
   name: string;
   header: TarHeader;
   body?: Buffer;
-  /** A layer: its gzip blob, streamed through gunzip. */
-  layer?: { blobPath: string };
+  /** A layer: its blob, streamed through gunzip when stored compressed. */
+  layer?: LayerSource;
+}
+
+interface LayerSource {
+  blobPath: string;
+  gzip: boolean;
 }
 
 interface ManifestItem {
@@ -34,7 +40,7 @@ interface ManifestItem {
  * `docker save`: the images named by `names` (tags, repositories, IDs, ID prefixes) as a Docker 20.10
  * archive: `manifest.json`, `repositories`, `<config hex>.json` and `<v1id>/{VERSION,json,layer.tar}` with
  * uncompressed layers whose sha256 is the diffID. Name errors are thrown before the stream starts; the
- * archive itself is produced as it is read (layers are gunzipped on the fly, never buffered whole).
+ * archive itself is produced as it is read (compressed layers are gunzipped on the fly; nothing is buffered whole).
  * The GC lock is held shared until the stream ends, so nothing being saved can be collected meanwhile.
  */
 export function saveImages(store: Store, ns: Namespace, names: string[]): Promise<Readable> {
@@ -105,9 +111,9 @@ async function planLayer(
     entries.set(name, { name, header: { name, type: 'symlink', linkname: `../${earlier}`, mode: 0o777, mtime, ...ROOT } });
     return;
   }
-  const blobPath = store.blobs.path(record.blob.digest);
-  const size = await measureLayer(blobPath, v1.diffId);
-  entries.set(name, { name, header: { name, type: 'file', size, mode: 0o644, mtime, ...ROOT }, layer: { blobPath } });
+  const layer = { blobPath: store.blobs.path(record.blob.digest), gzip: isGzipLayer(record.blob.mediaType) };
+  const size = await measureLayer(layer, v1.diffId);
+  entries.set(name, { name, header: { name, type: 'file', size, mode: 0o644, mtime, ...ROOT }, layer });
   layerPaths.set(v1.diffId, name);
 }
 
@@ -115,9 +121,9 @@ async function planLayer(
  * Uncompressed size of a stored layer, needed up front for its tar header. Reading it also proves the blob
  * still matches its diffID, so a damaged store fails the save before any byte is sent.
  */
-async function measureLayer(blobPath: string, diffId: Digest): Promise<number> {
+async function measureLayer(layer: LayerSource, diffId: Digest): Promise<number> {
   const hasher = new Hasher();
-  for await (const chunk of gunzipFile(blobPath)) hasher.update(chunk as Buffer);
+  for await (const chunk of layerTar(layer)) hasher.update(chunk as Buffer);
   const actual = hasher.digest();
   if (actual !== diffId) throw new EngineError('INTERNAL', `layer ${diffId} is damaged in the store (its content hashes to ${actual})`);
   return hasher.size;
@@ -133,7 +139,7 @@ function writeArchive(entries: PlannedEntry[]): Readable {
   void (async () => {
     for (const entry of entries) {
       if (out.destroyed) return;
-      if (entry.layer) await addStream(pack, entry.header, gunzipFile(entry.layer.blobPath));
+      if (entry.layer) await addStream(pack, entry.header, layerTar(entry.layer));
       else await addEntry(pack, entry.header, entry.body);
     }
     pack.finalize();
@@ -141,8 +147,10 @@ function writeArchive(entries: PlannedEntry[]): Readable {
   return out;
 }
 
-function gunzipFile(file: string): Readable {
-  const source = createReadStream(file);
+/** A stored layer as its uncompressed tar. */
+function layerTar(layer: LayerSource): Readable {
+  const source = createReadStream(layer.blobPath);
+  if (!layer.gzip) return source;
   const gunzip = createGunzip();
   source.on('error', (err) => gunzip.destroy(err));
   // pipe() does not close the file when the reader stops early; this does.

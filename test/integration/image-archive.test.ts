@@ -1,7 +1,7 @@
 import { mkdtempSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOCKER_28, REPO_ROOT, startEngine, type TestEngine } from '../helpers/engine.ts';
 import { entriesOf, rawRequest, sha256, tarOf } from './archive-helpers.ts';
@@ -46,7 +46,7 @@ async function storedConfig(e: TestEngine, id: string): Promise<StoredConfig> {
 /** Entry names of the layer an imported (one-layer) image stores. */
 async function storedLayerNames(e: TestEngine, diffId: string): Promise<string[]> {
   const record = JSON.parse(await fs.readFile(path.join(e.stateDir, 'layers', diffId.slice(7), 'layer.json'), 'utf8')) as { blob: { digest: string } };
-  const tar = gunzipSync(await fs.readFile(path.join(e.stateDir, 'blobs/sha256', record.blob.digest.slice(7))));
+  const tar = await fs.readFile(path.join(e.stateDir, 'blobs/sha256', record.blob.digest.slice(7)));
   expect(sha256(tar)).toBe(diffId);
   return (await entriesOf(tar)).map((x) => x.name);
 }

@@ -4,8 +4,9 @@ import type { LayerRecord } from '../../store/layer-store.ts';
 import type { Namespace } from '../../store/namespace.ts';
 import type { Store } from '../../store/store.ts';
 import { chainIds, shortId, sha256, type Digest } from '../../util/digest.ts';
-import { DOCKER_CONFIG, DOCKER_LAYER, DOCKER_MANIFEST } from '../distribution.ts';
+import { DOCKER_CONFIG, DOCKER_MANIFEST } from '../distribution.ts';
 import { ensureBlob } from './blob-upload.ts';
+import { pushableLayer } from './push-layer.ts';
 import type { Credentials } from './credentials.ts';
 import { resolveEndpoint } from './endpoint.ts';
 import type { ProgressMessage } from './pull.ts';
@@ -56,17 +57,24 @@ async function pushOne(engine: { store: Store; ns: Namespace }, session: Registr
   const layers = await store.imageLayers(id);
   const top = [...layers].reverse();
   for (const l of top) emit({ status: 'Preparing', progressDetail: {}, id: shortId(l.diffId) });
+  const sent = new Map<Digest, Descriptor>();
   for (const l of top) {
     const short = shortId(l.diffId);
-    const result = await ensureBlob(session, ref.path, { digest: l.blob.digest, size: l.blob.size, file: store.blobs.path(l.blob.digest) }, {
-      mountFrom: await mountCandidates(engine, ref, l),
-      onBytes: (current) => emit({ status: 'Pushing', progressDetail: { current, total: l.blob.size }, id: short }),
-    });
-    emit({ status: result.outcome === 'mounted' ? `Mounted from ${result.from}` : OUTCOME_TEXT[result.outcome], progressDetail: {}, id: short });
+    const blob = await pushableLayer(store, l);
+    try {
+      const result = await ensureBlob(session, ref.path, blob, {
+        mountFrom: await mountCandidates(engine, ref, l),
+        onBytes: (current) => emit({ status: 'Pushing', progressDetail: { current, total: blob.size }, id: short }),
+      });
+      emit({ status: result.outcome === 'mounted' ? `Mounted from ${result.from}` : OUTCOME_TEXT[result.outcome], progressDetail: {}, id: short });
+    } finally {
+      await blob.release();
+    }
+    sent.set(l.chainId, { mediaType: blob.mediaType, size: blob.size, digest: blob.digest });
   }
   const configSize = await store.blobs.size(id);
   await ensureBlob(session, ref.path, { digest: id, size: configSize, file: store.blobs.path(id) });
-  const manifest = Buffer.from(JSON.stringify(manifestOf(id, configSize, layers), null, 3));
+  const manifest = Buffer.from(JSON.stringify(manifestOf(id, configSize, layers.map((l) => sent.get(l.chainId)!)), null, 3));
   await session.request('PUT', `/v2/${ref.path}/manifests/${ref.tag}`, {
     scope: [`repository:${ref.path}:push,pull`],
     headers: { 'Content-Type': DOCKER_MANIFEST },
@@ -81,17 +89,19 @@ async function pushOne(engine: { store: Store; ns: Namespace }, session: Registr
   emit({ progressDetail: {}, aux: { Tag: ref.tag, Digest: digest, Size: manifest.length } });
 }
 
-/** A Docker v2 schema 2 manifest over the stored blobs (layers base first). */
-function manifestOf(configId: Digest, configSize: number, layers: LayerRecord[]) {
+interface Descriptor {
+  mediaType: string;
+  size: number;
+  digest: Digest;
+}
+
+/** A Docker v2 schema 2 manifest over the layers as sent (base first). */
+function manifestOf(configId: Digest, configSize: number, layers: Descriptor[]) {
   return {
     schemaVersion: 2,
     mediaType: DOCKER_MANIFEST,
     config: { mediaType: DOCKER_CONFIG, size: configSize, digest: configId },
-    layers: layers.map((l) => ({
-      mediaType: l.blob.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip' ? DOCKER_LAYER : l.blob.mediaType,
-      size: l.blob.size,
-      digest: l.blob.digest,
-    })),
+    layers,
   };
 }
 
