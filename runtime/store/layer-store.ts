@@ -2,7 +2,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { applyLayer } from '../archive/apply-layer.ts';
 import type { ArchiveLimits } from '../archive/limits.ts';
-import { notFound } from '../errors.ts';
+import { isErrno, notFound } from '../errors.ts';
 import { hexOf, isDigest, type Digest } from '../util/digest.ts';
 import { atomicWriteFile, pathExists, readJsonIfExists, removeStaleTemps, tempPathFor } from '../util/fsx.ts';
 import { KeyedMutex } from '../util/locks.ts';
@@ -15,7 +15,10 @@ export interface LayerRecord {
   chainId: Digest;
   diffId: Digest;
   parent: Digest | null;
-  /** The compressed tar in the blob store (what a registry serves). */
+  /**
+   * The layer's tar in the blob store: plain for layers made here (its digest is the diffID), gzip for pulled
+   * and catalog ones (what a registry serves); `mediaType` says which. Pushes compress plain ones.
+   */
   blob: { digest: Digest; size: number; mediaType: string };
   /** Bytes of file content the layer adds (Docker's layer "size"). */
   size: number;
@@ -93,6 +96,29 @@ export class LayerStore {
         throw err;
       }
       return diff;
+    });
+  }
+
+  /**
+   * Take `dir` (on the store's filesystem, exactly what extracting the layer's tar would give) as the layer's
+   * extracted directory, so a layer just built is never extracted again. Returns false, leaving `dir` to the
+   * caller, when the layer already has its directory or `dir` lies on another filesystem.
+   */
+  adoptDiff(chainId: Digest, dir: string): Promise<boolean> {
+    return this.extracting.run(chainId, async () => {
+      this.require(chainId);
+      const diff = path.join(this.dirOf(chainId), 'diff');
+      if (await pathExists(diff)) return false;
+      // Extraction makes the root 0755 root:root; a scratch directory may have been made private.
+      await fs.lchown(dir, 0, 0);
+      await fs.chmod(dir, 0o755);
+      try {
+        await fs.rename(dir, diff);
+      } catch (err) {
+        if (isErrno(err, 'EXDEV')) return false;
+        throw err;
+      }
+      return true;
     });
   }
 

@@ -53,7 +53,8 @@ export interface Executor {
   /**
    * Turn a directory diff into a layer on top of `parent` (a chain ID, or null for a base layer). With
    * `overlayUpper`, 0/0 character devices and opaque xattrs become OCI whiteouts. Returns null when the
-   * directory is empty (the step gets `empty_layer: true`).
+   * directory is empty (the step gets `empty_layer: true`). Without `overlayUpper` the directory is the
+   * builder's own scratch and may become the layer's extracted directory: it may be gone afterwards.
    */
   commit(dir: string, parent: Digest | null, opts: { overlayUpper: boolean }): Promise<CommittedLayer>;
 }
