@@ -139,6 +139,13 @@ describe('the browser workspace in headless chromium', () => {
     }
   });
 
+  it('never types terminal query replies back into the shell', async () => {
+    // DECRQSS (ESC P $ q m ESC \) and a window-ops report request (CSI 18 t): a terminal that answers them
+    // types the answer as input, which `read` would then capture. The page must answer nothing.
+    const got = await runCommand(page, String.raw`printf '\033P$qm\033\\\033[18t'; read -r -s -n 64 -t 1 reply; echo "reply=[$(printf %s "$reply" | od -An -c | tr -s " ")]"`);
+    expect(got).toMatch(/reply=\[ ?\]$/);
+  });
+
   it("types a lesson's command into the terminal with its Run button", async (ctx) => {
     const lessons = (await (await page.request.get('/api/lessons')).json()) as LessonSummary[];
     if (lessons.length === 0) return ctx.skip('no lessons are written yet (lessons/ has none)');
