@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isErrno } from '../errors.ts';
 import { run } from '../util/exec.ts';
+import { BULK_STREAM_BYTES } from '../util/fsx.ts';
 import { readSafeTar, type ReadOptions, type SafeEntry } from './tar-reader.ts';
 
 export interface ApplyResult {
@@ -76,7 +77,7 @@ export async function applyLayer(source: Readable, dest: string, opts: ReadOptio
 async function writeFile(target: string, entry: SafeEntry): Promise<void> {
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   const handle = await fs.open(target, flags, 0o600);
-  await pipeline(entry.body, createWriteStream('', { fd: handle.fd, autoClose: false }));
+  await pipeline(entry.body, createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: BULK_STREAM_BYTES }));
   // chown clears set-id bits, so the mode goes on after it.
   await handle.chown(entry.uid, entry.gid);
   await handle.chmod(entry.mode);

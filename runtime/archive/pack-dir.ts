@@ -5,6 +5,7 @@ import tarStream, { type Header } from 'tar-stream';
 import { addEntry, addStream } from './tar-writer.ts';
 import { invalid } from '../errors.ts';
 import { run } from '../util/exec.ts';
+import { BULK_STREAM_BYTES } from '../util/fsx.ts';
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from './tar-reader.ts';
 
 export interface PackOptions {
@@ -101,7 +102,7 @@ async function packEntry(w: Walk, rel: string, name: string, st: Stats): Promise
     } else {
       if (st.nlink > 1) w.links.set(key, childRel);
       tally.size += st.size;
-      await addStream(pack, { ...base, name: childRel, type: 'file', size: st.size }, createReadStream(full));
+      await addStream(pack, { ...base, name: childRel, type: 'file', size: st.size }, createReadStream(full, { highWaterMark: BULK_STREAM_BYTES }));
     }
   } else if (st.isSymbolicLink()) {
     const linkname = await fs.readlink(full);

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { EngineError, invalid, isErrno, notFound } from '../errors.ts';
 import { Hasher, hexOf, isDigest, type Digest } from '../util/digest.ts';
-import { fsyncDir, removeStaleTemps, syncFile, tempPathFor } from '../util/fsx.ts';
+import { BULK_STREAM_BYTES, fsyncDir, removeStaleTemps, syncFile, tempPathFor } from '../util/fsx.ts';
 
 export interface PutResult {
   digest: Digest;
@@ -79,7 +79,7 @@ export class BlobStore {
       },
     });
     try {
-      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: BULK_STREAM_BYTES }));
       const digest = hasher.digest();
       if (opts.expected && opts.expected !== digest) {
         throw new EngineError('INVALID', `digest mismatch: expected ${opts.expected}, got ${digest}`);

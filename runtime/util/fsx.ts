@@ -3,6 +3,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
 
+/**
+ * Buffer size for streams that copy bulk file content: a write stream then gathers the many small chunks of a
+ * tar or socket into one writev instead of a syscall per 16 KiB chunk (several times faster for large files).
+ */
+export const BULK_STREAM_BYTES = 1024 * 1024;
+
 /** A unique temp name next to `target`, so that a rename onto `target` stays on one filesystem. */
 export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.tmp-${path.basename(target)}-${randomBytes(6).toString('hex')}`);

@@ -7,6 +7,7 @@ import type { ArchiveLimits } from '../../archive/limits.ts';
 import { readSafeTar, type SafeEntry } from '../../archive/tar-reader.ts';
 import { normaliseEntryPath } from '../../archive/tar-path.ts';
 import { isErrno } from '../../errors.ts';
+import { BULK_STREAM_BYTES } from '../../util/fsx.ts';
 import { BuildError } from '../build-error.ts';
 import { IgnoreMatcher, parseDockerignore } from './dockerignore.ts';
 import { goClean } from './gomatch.ts';
@@ -116,7 +117,7 @@ async function writeFile(target: string, entry: SafeEntry, hash: ReturnType<type
       done(null, chunk);
     },
   });
-  await pipeline(entry.body, hashing, createWriteStream('', { fd: handle.fd, autoClose: false }));
+  await pipeline(entry.body, hashing, createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: BULK_STREAM_BYTES }));
   await handle.chmod(entry.mode);
   await handle.utimes(entry.mtime, entry.mtime);
   await handle.close();

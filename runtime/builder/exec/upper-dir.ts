@@ -2,6 +2,7 @@ import { constants, createReadStream, createWriteStream, promises as fs, type St
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isErrno } from '../../errors.ts';
+import { BULK_STREAM_BYTES } from '../../util/fsx.ts';
 
 /** Owner to give new files: a fixed identity, or null to keep the source's. */
 export type Identity = { uid: number; gid: number } | null;
@@ -76,7 +77,8 @@ export class UpperDir {
     const input = await fs.open(src, constants.O_RDONLY | constants.O_NOFOLLOW);
     const out = await fs.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     try {
-      await pipeline(createReadStream('', { fd: input.fd, autoClose: false }), createWriteStream('', { fd: out.fd, autoClose: false }));
+      const bulk = { autoClose: false, highWaterMark: BULK_STREAM_BYTES };
+      await pipeline(createReadStream('', { fd: input.fd, ...bulk }), createWriteStream('', { fd: out.fd, ...bulk }));
     } finally {
       await input.close();
     }
