@@ -16,10 +16,9 @@ import path from 'node:path';
 import { spawn } from 'node-pty';
 import { DOCKER_20 } from '../helpers/engine.ts';
 import { startDockerd } from '../helpers/dockerd.ts';
-import { plain, startServer, TestSession, type TestTerminal } from '../helpers/server.ts';
+import { plain, PROMPT, startServer, TestSession, type TestTerminal } from '../helpers/server.ts';
 import { median, row, treeRssKiB } from './stats.ts';
 
-const PROMPT = /\/workspace[^\n]*[#$] $/m;
 const CREATE_RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const KEYSTROKES = Number(process.env.BENCH_KEYSTROKES ?? 200);
 const IDLE_TARGET = Number(process.env.BENCH_SANDBOXES ?? 100);

@@ -6,6 +6,9 @@ import WebSocket from 'ws';
 import type { ServerMessage, SessionInfo } from '../../server/protocol.ts';
 import { CATALOG_DIR, DEFAULT_STATE_DIR, REPO_ROOT, waitFor } from './engine.ts';
 
+/** The learner shell's prompt: it ends in `# ` or `$ ` after the working directory. */
+export const PROMPT = /\/workspace[^\n]*[#$] $/m;
+
 export interface TestServer {
   url: string;
   pid: number;

@@ -17,6 +17,9 @@ export interface HostTraces {
   dirs: string[];
 }
 
+/** What a host without any of the server's sandboxes shows. */
+export const NOTHING: HostTraces = { mounts: [], loops: [], netns: [], cgroups: [], processes: [], dirs: [] };
+
 /** `sandboxIds`: the sandboxes whose cgroups to look for (runtime/container/cgroups.ts names them after the runtime's state dir, `<sandbox>/engine/engine`). */
 export function hostTraces(stateDir: string, sandboxIds: Iterable<string> = []): HostTraces {
   const lines = (file: string, args: string[]) => (spawnSync(file, args, { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);

@@ -3,11 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/engine.ts';
-import { startServer, TestSession, type TestServer } from '../helpers/server.ts';
-import { hostTraces, type HostTraces } from './host-traces.ts';
-
-const NOTHING: HostTraces = { mounts: [], loops: [], netns: [], cgroups: [], processes: [], dirs: [] };
-const PROMPT = /\/workspace[^\n]*[#$] $/m;
+import { PROMPT, startServer, TestSession, type TestServer } from '../helpers/server.ts';
+import { hostTraces, NOTHING } from './host-traces.ts';
 
 /** Capacity, idle timeout, shared quotas and a server crash, on a server with one slot and an 8-second idle timeout. */
 describe('sandbox lifecycle', () => {

@@ -1,13 +1,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/engine.ts';
-import { startServer, TestSession, TestTerminal, type TestServer } from '../helpers/server.ts';
-import { hostTraces, type HostTraces } from './host-traces.ts';
-
-const NOTHING: HostTraces = { mounts: [], loops: [], netns: [], cgroups: [], processes: [], dirs: [] };
-
-/** The shell's prompt ends in `# ` or `$ ` after the working directory. */
-const PROMPT = /\/workspace[^\n]*[#$] $/m;
+import { PROMPT, startServer, TestSession, TestTerminal, type TestServer } from '../helpers/server.ts';
+import { hostTraces, NOTHING } from './host-traces.ts';
 
 describe('learner sandboxes through the web server', () => {
   let server: TestServer;
