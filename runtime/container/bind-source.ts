@@ -45,13 +45,16 @@ function locate(source: string, rules: BindRules): Located {
  * the shell and can plant `ln -s / /workspace/x`, and refusing is the rule nobody can argue around. Device
  * nodes are refused too. Returns an O_PATH descriptor of the final file; the caller closes it.
  */
-export function openBindSource(source: string, rules: BindRules): number {
+export function openBindSource(source: string, rules: BindRules, opts: { create?: boolean } = {}): number {
   const { root, parts } = locate(source, rules);
   if (parts.length > MAX_DEPTH) throw forbidden(`bind mount of ${source} is not allowed in layerlab: it is nested too deep`);
   let fd = openOrMissing(root, O_PATH | constants.O_DIRECTORY, source);
   try {
     for (const name of parts) {
-      const next = openOrMissing(`/proc/self/fd/${fd}/${name}`, O_PATH | constants.O_NOFOLLOW, source);
+      const below = `/proc/self/fd/${fd}/${name}`;
+      // `-v` creates a missing source directory, as dockerd does; made inside the held parent, never via a link.
+      if (opts.create) makeDirIfMissing(below);
+      const next = openOrMissing(below, O_PATH | constants.O_NOFOLLOW, source);
       fs.closeSync(fd);
       fd = next;
       const stat = fs.fstatSync(fd);
@@ -62,6 +65,14 @@ export function openBindSource(source: string, rules: BindRules): number {
   } catch (err) {
     fs.closeSync(fd);
     throw err;
+  }
+}
+
+function makeDirIfMissing(file: string): void {
+  try {
+    fs.mkdirSync(file, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 
@@ -76,8 +87,8 @@ function openOrMissing(file: string, flags: number, source: string): number {
 }
 
 /** Check that a bind source can be opened under the rules (at create); returns its cleaned form. */
-export function checkBindSource(source: string, rules: BindRules): string {
-  fs.closeSync(openBindSource(source, rules));
+export function checkBindSource(source: string, rules: BindRules, opts: { create?: boolean } = {}): string {
+  fs.closeSync(openBindSource(source, rules, opts));
   return `/${source.split('/').filter((p) => p !== '' && p !== '.').join('/')}`;
 }
 

@@ -110,8 +110,8 @@ export function parseApiMounts(mounts: readonly ApiMount[]): BindMount[] {
  * filesystems or the whole root. The source stays as the learner named it (cleaned): it is opened again,
  * and held, when the container starts.
  */
-export function checkBind(bind: BindMount, rules: BindRules): BindMount {
-  const source = checkBindSource(bind.source, rules);
+export function checkBind(bind: BindMount, rules: BindRules, opts: { create?: boolean } = {}): BindMount {
+  const source = checkBindSource(bind.source, rules, opts);
   const dest = bind.destination;
   if (dest === '/' || ['/proc', '/sys', '/dev'].some((p) => dest === p || dest.startsWith(`${p}/`))) {
     throw forbidden(`bind mount onto ${dest} is not allowed in layerlab`);

@@ -83,8 +83,11 @@ export function resolveResources(h: HostConfig, limits: RuntimeLimits): Resource
 export function checkHostConfig(h: HostConfig, limits: RuntimeLimits, bindRules: BindRules): CheckedHost {
   refuseEscapes(h);
   const capabilities = effectiveCapabilities(h.CapAdd ?? [], h.CapDrop ?? []);
-  const requested = [...parseBinds(h.Binds ?? []), ...parseApiMounts((h.Mounts as ApiMount[] | null | undefined) ?? [])];
-  const binds = requested.map((b) => checkBind(b, bindRules));
+  // `-v` creates a missing source directory as dockerd does; `--mount type=bind` requires it to exist.
+  const binds = [
+    ...parseBinds(h.Binds ?? []).map((b) => checkBind(b, bindRules, { create: true })),
+    ...parseApiMounts((h.Mounts as ApiMount[] | null | undefined) ?? []).map((b) => checkBind(b, bindRules)),
+  ];
   const noNewPrivileges = (h.SecurityOpt ?? []).some((o) => o.startsWith('no-new-privileges'));
   return { capabilities, binds, resources: resolveResources(h, limits), noNewPrivileges };
 }

@@ -37,7 +37,7 @@ function fromBind(spec: string, bindRules: BindRules): MountRequest {
   const destination = checkDestination(dest);
   const rw = !mode.split(',').includes('ro');
   if (path.isAbsolute(source)) {
-    const checked = checkBind({ source, destination, readOnly: !rw }, bindRules);
+    const checked = checkBind({ source, destination, readOnly: !rw }, bindRules, { create: true });
     return { kind: 'bind', source: checked.source, destination, rw, mode };
   }
   checkVolumeName(source);

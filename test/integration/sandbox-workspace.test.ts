@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdBindSources } from '../../runtime/container/bind-source.ts';
@@ -57,10 +58,23 @@ describe('workspace binds', () => {
     expect(host.stderr).toContain('can be mounted');
   });
 
-  it("gives Docker's message for a source that does not exist", async () => {
-    const r = await sb.docker(['run', '--rm', '-v', '/workspace/nope:/data', 'busybox', 'true']);
+  it("gives Docker's message for a --mount source that does not exist", async () => {
+    const r = await sb.docker(['run', '--rm', '--mount', 'type=bind,source=/workspace/nope,target=/data', 'busybox', 'true']);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain('invalid mount config for type "bind": bind source path does not exist: /workspace/nope');
+  });
+
+  it('creates a missing -v source directory as dockerd does, never through a link', async () => {
+    const r = await sb.docker(['run', '--rm', '-v', '/workspace/made/here:/data', 'busybox', 'sh', '-c', 'echo hi > /data/f']);
+    expect(r.code).toBe(0);
+    expect(await fs.readFile(path.join(sb.workspace, 'made/here/f'), 'utf8')).toBe('hi\n');
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'sandbox-workspace-outside-'));
+    await fs.symlink(outside, path.join(sb.workspace, 'out'));
+    const through = await sb.docker(['run', '--rm', '-v', '/workspace/out/new:/data', 'busybox', 'true']);
+    expect(through.stderr).toContain('out is a symbolic link');
+    expect(await fs.readdir(outside)).toEqual([]);
+    await fs.rm(outside, { recursive: true });
+    await fs.unlink(path.join(sb.workspace, 'out'));
   });
 
   it('checks again at start: a directory swapped for a link after create is refused', async () => {
