@@ -8,7 +8,6 @@ export const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
 /** An uncompressed layer: how layers made here (build, commit, load, import) are stored, as Docker keeps them. */
 export const DOCKER_LAYER_TAR = 'application/vnd.docker.image.rootfs.diff.tar';
 export const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
-export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
 
 /** Whether a layer blob of this media type is gzip-compressed (pulled or catalog layers) rather than a plain tar. */
 export function isGzipLayer(mediaType: string): boolean {

@@ -94,6 +94,12 @@ describe('registry client: push and pull with verification', () => {
     await pushImage(source, `${host}/alice/two:v1`, { credentials: creds, onProgress: (m) => pushed.push(String(m.status ?? '')) });
     expect(pushed.filter((s) => s === 'Pushed')).toHaveLength(2);
     expect(pushed.filter(Boolean).at(-1)).toMatch(/^v1: digest: sha256:[0-9a-f]{64} size: \d+$/);
+    // The layers are stored plain and gzipped for each push: the same bytes again, so the registry has them.
+    const repushed: string[] = [];
+    await pushImage(source, `${host}/alice/two:v1`, { credentials: creds, onProgress: (m) => repushed.push(String(m.status ?? '')) });
+    expect(repushed.filter((s) => s === 'Layer already exists')).toHaveLength(2);
+    expect(repushed.filter(Boolean).at(-1)).toBe(pushed.filter(Boolean).at(-1));
+    expect((await fs.readdir(source.store.tmpDir)).filter((n) => n.includes('push-layer'))).toEqual([]);
     const target = await fresh();
     const messages: string[] = [];
     const pulledId = await pullImage(target, `${host}/alice/two:v1`, { onProgress: (m) => messages.push(`${m.id ?? ''} ${String(m.status)}`) });
