@@ -57,6 +57,7 @@ export class SandboxManager {
   private constructor(
     private readonly store: Store,
     private readonly settings: SandboxSettings,
+    private readonly log: (line: string) => void,
   ) {
     this.netnsPrefix = netnsPrefix(settings.rootDir);
     // Often enough that the idle warning window is never skipped between two sweeps.
@@ -67,14 +68,10 @@ export class SandboxManager {
   /** Open the manager: sandboxes left by a previous server process are destroyed first (never resumed). */
   static async open(store: Store, settings: SandboxSettings, log: (line: string) => void): Promise<SandboxManager> {
     await fs.mkdir(settings.rootDir, { recursive: true, mode: 0o700 });
-    const manager = new SandboxManager(store, settings);
+    const manager = new SandboxManager(store, settings, log);
     const reaped = await manager.reapOrphans();
     if (reaped > 0) log(`removed ${reaped} sandbox(es) left by the previous run`);
     return manager;
-  }
-
-  get size(): number {
-    return this.byToken.size;
   }
 
   list(): Sandbox[] {
@@ -101,6 +98,11 @@ export class SandboxManager {
       const sandbox = await this.build();
       this.byToken.set(sandbox.parts.token, sandbox);
       this.byPreview.set(sandbox.parts.previewKey, sandbox);
+      if (this.closed) {
+        // The server began shutting down while this one was being made: it goes with the others.
+        await this.destroy(sandbox, 'shutdown');
+        throw new Error('the server is shutting down');
+      }
       return sandbox;
     } finally {
       this.creating--;
@@ -121,7 +123,7 @@ export class SandboxManager {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.sweeper);
-    await Promise.all(this.list().map((s) => this.destroy(s, 'shutdown')));
+    await Promise.all(this.list().map((s) => this.destroy(s, 'shutdown').catch((err: unknown) => this.log(`sandbox ${s.id}: destroy failed: ${(err as Error).message}`))));
   }
 
   private async build(): Promise<Sandbox> {
@@ -205,9 +207,11 @@ export class SandboxManager {
     const { idleTimeoutMs, idleWarningMs, lifetimeMs } = this.settings;
     for (const sandbox of this.list()) {
       const idle = now - sandbox.lastActivity;
-      if (now - sandbox.createdAt >= lifetimeMs) await this.destroy(sandbox, 'lifetime');
-      else if (idle >= idleTimeoutMs && sandbox.warned) await this.destroy(sandbox, 'idle');
-      else if (idle >= idleTimeoutMs - idleWarningMs && !sandbox.warned) {
+      const end = now - sandbox.createdAt >= lifetimeMs ? 'lifetime' : idle >= idleTimeoutMs && sandbox.warned ? 'idle' : undefined;
+      if (end) {
+        // A teardown that fails is logged; the next start's reaper gets what it left.
+        await this.destroy(sandbox, end).catch((err: unknown) => this.log(`sandbox ${sandbox.id}: destroy failed: ${(err as Error).message}`));
+      } else if (idle >= idleTimeoutMs - idleWarningMs && !sandbox.warned) {
         sandbox.warned = true;
         sandbox.broadcast({ type: 'idle-warning', secondsLeft: Math.ceil((idleTimeoutMs - idle) / 1000) });
       }
