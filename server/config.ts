@@ -41,6 +41,8 @@ export interface Config {
 
 export interface SandboxConfig {
   max: number;
+  /** Live sandboxes one client address may hold. */
+  perClient: number;
   idleTimeoutMs: number;
   /** How long before the idle timeout the learner is warned. */
   idleWarningMs: number;
@@ -58,7 +60,7 @@ export interface SandboxConfig {
 
 const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR] [--max-archive-entries N] [--max-archive-bytes N]
   [--disk-quota BYTES] [--allow-bind DIR]... [--skip-setup] [--hub-port N] [--hub-no-self-register]
-  [--max-sandboxes N] [--sandbox-idle-timeout DURATION] [--sandbox-lifetime DURATION] [--sandbox-disk BYTES] [--sandbox-memory BYTES]
+  [--max-sandboxes N] [--sandboxes-per-client N] [--sandbox-idle-timeout DURATION] [--sandbox-lifetime DURATION] [--sandbox-disk BYTES] [--sandbox-memory BYTES]
   [--sandbox-pids N] [--sandbox-cpus N] [--sandbox-containers N] [--origin URL]... [--secure-cookies]`;
 
 export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<Config> {
@@ -82,6 +84,7 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       'hub-port': { type: 'string' },
       'hub-no-self-register': { type: 'boolean' },
       'max-sandboxes': { type: 'string' },
+      'sandboxes-per-client': { type: 'string' },
       'sandbox-idle-timeout': { type: 'string' },
       'sandbox-lifetime': { type: 'string' },
       'sandbox-disk': { type: 'string' },
@@ -131,6 +134,7 @@ function sandboxConfig(values: Record<string, string | boolean | string[] | unde
   const idleTimeoutMs = duration('sandbox-idle-timeout', text('sandbox-idle-timeout', 'LAYERLAB_SANDBOX_IDLE_TIMEOUT'), 30 * 60_000);
   return {
     max: positiveInt('max-sandboxes', text('max-sandboxes', 'LAYERLAB_MAX_SANDBOXES'), 100),
+    perClient: positiveInt('sandboxes-per-client', text('sandboxes-per-client', 'LAYERLAB_SANDBOXES_PER_CLIENT'), 5),
     idleTimeoutMs,
     idleWarningMs: Math.min(2 * 60_000, Math.floor(idleTimeoutMs / 4)),
     lifetimeMs: duration('sandbox-lifetime', text('sandbox-lifetime', 'LAYERLAB_SANDBOX_LIFETIME'), 4 * 3600_000),

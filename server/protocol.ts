@@ -4,7 +4,8 @@
  *
  * HTTP (every /api route but POST /api/session needs the session cookie; state-changing requests and the
  * WebSocket upgrade also need an allowed Origin):
- *   POST   /api/session                 create or resume this browser's sandbox → SessionInfo (503 Full when full)
+ *   POST   /api/session                 create or resume this browser's sandbox → SessionInfo (503 Full when full,
+ *                                        429 when this client address already holds its share of sandboxes)
  *   POST   /api/sandbox/reset           destroy and recreate the sandbox → SessionInfo
  *   GET    /api/files                   the workspace tree → FileEntry[]
  *   GET    /api/file?path=P             one file → FileContent

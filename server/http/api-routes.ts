@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LessonCatalog } from '../lessons/index.ts';
 import type { Full } from '../protocol.ts';
-import { SandboxFullError, type SandboxManager } from '../sandbox/manager.ts';
+import { ClientLimitError, SandboxFullError, type SandboxManager } from '../sandbox/manager.ts';
 import type { Sandbox } from '../sandbox/sandbox.ts';
 import { HttpError, readBody, readJson, sendJson } from './respond.ts';
 import { sessionCookie, sessionToken } from './session-guard.ts';
@@ -32,7 +32,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   const file = () => requiredPath(url);
   switch (route) {
     case 'POST /api/sandbox/reset':
-      return reset(ctx, needSandbox(), res);
+      return reset(ctx, needSandbox(), req, res);
     case 'GET /api/files':
       return ok(res, await needSandbox().files.list());
     case 'GET /api/file':
@@ -64,19 +64,20 @@ async function session(ctx: ApiContext, req: IncomingMessage, res: ServerRespons
     existing.touch();
     return ok(res, existing.info());
   }
-  return created(ctx, res);
+  return created(ctx, req, res);
 }
 
-async function reset(ctx: ApiContext, sandbox: Sandbox, res: ServerResponse): Promise<boolean> {
+async function reset(ctx: ApiContext, sandbox: Sandbox, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   await ctx.manager.destroy(sandbox, 'reset');
-  return created(ctx, res);
+  return created(ctx, req, res);
 }
 
-async function created(ctx: ApiContext, res: ServerResponse): Promise<boolean> {
+async function created(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   try {
-    const sandbox = await ctx.manager.create();
+    const sandbox = await ctx.manager.create(req.socket.remoteAddress ?? 'unknown');
     sendJson(res, 200, sandbox.info(), { 'Set-Cookie': sessionCookie(sandbox.parts.token, ctx.secureCookies) });
   } catch (err) {
+    if (err instanceof ClientLimitError) throw new HttpError(429, err.message);
     if (!(err instanceof SandboxFullError)) throw err;
     const body: Full = { message: err.message, retryAfterSeconds: err.retryAfterSeconds };
     sendJson(res, 503, body, { 'Retry-After': String(err.retryAfterSeconds) });

@@ -14,12 +14,21 @@ export interface SandboxSettings {
   catalogDir: string;
   version: string;
   maxSandboxes: number;
+  /** Live sandboxes one client address may hold (so that one script cannot take every slot). */
+  maxPerClient: number;
   idleTimeoutMs: number;
   idleWarningMs: number;
   lifetimeMs: number;
   /** Per-sandbox container limits (memory, pids, CPU, containers, disk). */
   limits: NonNullable<EngineOptions['limits']>;
   shell: ShellSettings;
+}
+
+/** Thrown by create() when the client already holds its share of sandboxes. */
+export class ClientLimitError extends Error {
+  constructor(limit: number) {
+    super(`this address already has ${limit} sandbox${limit === 1 ? '' : 'es'}: close one (Reset in its tab) or wait for it to time out`);
+  }
 }
 
 /** Thrown by create() when every slot is taken. */
@@ -49,6 +58,7 @@ const SWEEP_INTERVAL_MS = 5000;
 export class SandboxManager {
   private readonly byToken = new Map<string, Sandbox>();
   private readonly byPreview = new Map<string, Sandbox>();
+  private readonly perClient = new Map<string, number>();
   private creating = 0;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
@@ -89,13 +99,16 @@ export class SandboxManager {
     return sandbox && !sandbox.ended ? sandbox : undefined;
   }
 
-  /** A new sandbox with its shell running, or SandboxFullError. */
-  async create(): Promise<Sandbox> {
+  /** A new sandbox with its shell running for `client` (its address), or SandboxFullError / ClientLimitError. */
+  async create(client: string): Promise<Sandbox> {
     if (this.closed) throw new Error('the server is shutting down');
     if (this.byToken.size + this.creating >= this.settings.maxSandboxes) throw new SandboxFullError(this.secondsUntilFreeSlot());
+    const held = this.perClient.get(client) ?? 0;
+    if (held >= this.settings.maxPerClient) throw new ClientLimitError(this.settings.maxPerClient);
+    this.perClient.set(client, held + 1);
     this.creating++;
     try {
-      const sandbox = await this.build();
+      const sandbox = await this.build(client);
       this.byToken.set(sandbox.parts.token, sandbox);
       this.byPreview.set(sandbox.parts.previewKey, sandbox);
       if (this.closed) {
@@ -104,9 +117,18 @@ export class SandboxManager {
         throw new Error('the server is shutting down');
       }
       return sandbox;
+    } catch (err) {
+      this.release(client);
+      throw err;
     } finally {
       this.creating--;
     }
+  }
+
+  private release(client: string): void {
+    const left = (this.perClient.get(client) ?? 1) - 1;
+    if (left > 0) this.perClient.set(client, left);
+    else this.perClient.delete(client);
   }
 
   /** Destroy a sandbox: tabs are told why, then everything it had is removed. */
@@ -114,6 +136,7 @@ export class SandboxManager {
     if (this.byToken.get(sandbox.parts.token) !== sandbox) return;
     this.byToken.delete(sandbox.parts.token);
     this.byPreview.delete(sandbox.parts.previewKey);
+    this.release(sandbox.client);
     sandbox.end(reason);
     await sandbox.shell.close().catch(() => undefined);
     await this.teardown(sandbox.parts.dir, sandbox.parts.netns, sandbox.parts.engine, sandbox.parts.api);
@@ -126,7 +149,7 @@ export class SandboxManager {
     await Promise.all(this.list().map((s) => this.destroy(s, 'shutdown').catch((err: unknown) => this.log(`sandbox ${s.id}: destroy failed: ${(err as Error).message}`))));
   }
 
-  private async build(): Promise<Sandbox> {
+  private async build(client: string): Promise<Sandbox> {
     const id = randomBytes(6).toString('hex');
     const token = randomBytes(32).toString('base64url');
     const previewKey = randomBytes(16).toString('base64url');
@@ -144,7 +167,7 @@ export class SandboxManager {
       engine = await Engine.open(this.store, this.engineOptions(id, dir, netns, workspaceDir));
       api = await serveEngineApi(engine, path.join(runDir, 'docker.sock'));
       const files = new WorkspaceFiles(workspaceDir);
-      const sandbox = new Sandbox({ id, token, previewKey, dir, netns, workspaceDir, engine, api, files }, this.settings, WORKSPACE_PATH);
+      const sandbox = new Sandbox({ id, token, previewKey, dir, netns, workspaceDir, engine, api, files }, this.settings, WORKSPACE_PATH, client);
       const opened = engine;
       sandbox.shell = await ShellSession.start(
         (cols, rows) => opened.startShell(shellOptions(this.settings.shell, { runDir, workspaceDir, workspacePath: WORKSPACE_PATH, cols, rows })),

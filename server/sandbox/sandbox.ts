@@ -47,6 +47,8 @@ export class Sandbox {
     readonly parts: SandboxParts,
     private readonly timing: { idleTimeoutMs: number; idleWarningMs: number; lifetimeMs: number },
     readonly workspacePath: string,
+    /** The address that created it (per-client limit). */
+    readonly client: string,
   ) {
     this.stops.push(parts.files.watch((paths) => this.broadcast({ type: 'files-changed', paths })));
     this.stops.push(

@@ -17,6 +17,7 @@ export async function sandboxSettings(config: Config, engine: Engine, store: Sto
     catalogDir: config.catalogDir,
     version: VERSION,
     maxSandboxes: s.max,
+    maxPerClient: s.perClient,
     idleTimeoutMs: s.idleTimeoutMs,
     idleWarningMs: s.idleWarningMs,
     lifetimeMs: s.lifetimeMs,

@@ -75,7 +75,8 @@ async function dockerdShell(socket: string): Promise<number> {
   return ms;
 }
 
-const server = await startServer('bench-sandboxes', ['--max-sandboxes', String(IDLE_TARGET + CREATE_RUNS + 5)]);
+const slots = String(IDLE_TARGET + CREATE_RUNS + 5);
+const server = await startServer('bench-sandboxes', ['--max-sandboxes', slots, '--sandboxes-per-client', slots]);
 const lines: string[] = [];
 const notes: string[] = [];
 try {

@@ -12,7 +12,7 @@ describe('learner sandboxes through the web server', () => {
   let termA: TestTerminal;
 
   beforeAll(async () => {
-    server = await startServer('sandboxes');
+    server = await startServer('sandboxes', ['--sandboxes-per-client', '4']);
     expect(hostTraces(server.stateDir)).toEqual(NOTHING);
     a = new TestSession(server);
     seen.add((await a.open()).sandboxId);
@@ -162,6 +162,15 @@ describe('learner sandboxes through the web server', () => {
     await expect(TestTerminal.connect(wsUrl, { cookie: a.cookie, origin: 'http://evil.example' })).rejects.toThrow(/403/);
     const post = await a.fetch('/api/files/mkdir?path=x', { method: 'POST', headers: { origin: 'http://evil.example' } });
     expect(post.status).toBe(403);
+  });
+
+  it('limits how many sandboxes one client address holds', async () => {
+    // A, and the sandboxes the cookie and isolation tests reset (a reset replaces, it does not free): 3 live.
+    const fourth = new TestSession(server);
+    seen.add((await fourth.open()).sandboxId);
+    const res = await new TestSession(server).fetch('/api/session', { method: 'POST' });
+    expect(res.status).toBe(429);
+    expect(((await res.json()) as { message: string }).message).toMatch(/^this address already has 4 sandboxes/);
   });
 
   it('caps WebSocket messages', async () => {

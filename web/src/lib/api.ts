@@ -50,12 +50,12 @@ const json = (v: unknown): [string, string] => [JSON.stringify(v), 'application/
 /** The session result: the sandbox, or the "every slot is taken" answer. */
 export type SessionResult = { ok: true; session: SessionInfo } | { ok: false; full: Full };
 
-/** Creates or resumes this browser's sandbox; a 503 means the server is full. */
+/** Creates or resumes this browser's sandbox; 503: the server is full, 429: this address holds its share. */
 export async function startSession(): Promise<SessionResult> {
   try {
     return { ok: true, session: await request<SessionInfo>('POST', '/api/session') };
   } catch (err) {
-    if (err instanceof ApiError && err.status === 503) {
+    if (err instanceof ApiError && (err.status === 503 || err.status === 429)) {
       const body = err.body as Partial<Full> | undefined;
       const retry = typeof body?.retryAfterSeconds === 'number' ? body.retryAfterSeconds : 60;
       return { ok: false, full: { message: err.message, retryAfterSeconds: retry } };
