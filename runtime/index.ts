@@ -10,7 +10,7 @@ export { dialInNetns, type NetnsSocket } from './network/dial.ts';
 export { Store } from './store/store.ts';
 export { ensureCatalog } from './catalog/build.ts';
 export { Catalog } from './catalog/catalog.ts';
-export { SHELL_IMAGE } from './catalog/shell.ts';
+export { SHELL_IMAGE } from './catalog/dockerfile-images.ts';
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive/limits.ts';
 export { serveEngineApi, engineRouter } from './api/index.ts';
 export { EngineError, type ErrorCode } from './errors.ts';

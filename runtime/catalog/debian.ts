@@ -121,6 +121,11 @@ async function hostAptSources(): Promise<string[]> {
   return files;
 }
 
+/** The archive URLs of this machine's apt sources (one-line and deb822 files alike). */
+export async function hostAptUris(): Promise<string[]> {
+  return sourceUris(await hostAptSources());
+}
+
 /** The archive URLs named in the source files, for the image's label. */
 async function sourceUris(files: readonly string[]): Promise<string[]> {
   const uris = new Set<string>();

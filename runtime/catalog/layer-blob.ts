@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { packDirectory } from '../archive/pack-dir.ts';
@@ -21,18 +21,27 @@ export interface LayerBlob {
 
 /**
  * Tar `rootfs` as a layer, gzip it into `blobsDir` under its digest, and return the digests a manifest and a
- * config need. One pass: the tar is hashed before compression (diffID) and the gzip after (blob digest).
+ * config need.
  */
 export async function writeLayerBlob(rootfs: string, blobsDir: string): Promise<LayerBlob> {
+  const blob = await writeGzipBlob(packDirectory(rootfs), blobsDir);
+  return { ...blob, contentSize: await contentSize(rootfs) };
+}
+
+/**
+ * Gzip a layer tar into `blobsDir` under its digest. One pass: the tar is hashed before compression (diffID)
+ * and the gzip after (blob digest). Node's gzip writes no timestamp, so equal tars give equal blobs.
+ */
+export async function writeGzipBlob(tar: Readable, blobsDir: string): Promise<Omit<LayerBlob, 'contentSize'>> {
   const diff = new Hasher();
   const blob = new Hasher();
   const tmp = path.join(blobsDir, `.tmp-layer-${randomBytes(6).toString('hex')}`);
   try {
-    await pipeline(packDirectory(rootfs), tap(diff), createGzip(), tap(blob), createWriteStream(tmp, { mode: 0o644 }));
+    await pipeline(tar, tap(diff), createGzip(), tap(blob), createWriteStream(tmp, { mode: 0o644 }));
     await syncFile(tmp);
     const digest = blob.digest();
     await fs.rename(tmp, path.join(blobsDir, hexOf(digest)));
-    return { digest, size: blob.size, diffId: diff.digest(), contentSize: await contentSize(rootfs) };
+    return { digest, size: blob.size, diffId: diff.digest() };
   } finally {
     await fs.rm(tmp, { force: true });
   }

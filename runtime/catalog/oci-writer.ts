@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { serializeConfig, type ImageConfig } from '../image/config.ts';
 import { canonicalString, parseTaggedReference } from '../image/reference.ts';
 import { LAYER_MEDIA_TYPE } from '../store/layer-store.ts';
 import { hexOf, sha256, type Digest } from '../util/digest.ts';
 import { fsyncDir, syncFile } from '../util/fsx.ts';
-import { writeLayerBlob } from './layer-blob.ts';
+import { writeGzipBlob, writeLayerBlob } from './layer-blob.ts';
 import { catalogError } from './recipe.ts';
 import {
   CONFIG_MEDIA_TYPE,
@@ -68,16 +69,13 @@ export class LayoutWriter {
   /** Tar and gzip a root filesystem directory as one layer blob. */
   async writeLayer(rootfs: string): Promise<WrittenLayer> {
     const blob = await writeLayerBlob(rootfs, this.blobsDir);
-    return {
-      descriptor: {
-        mediaType: LAYER_MEDIA_TYPE,
-        digest: blob.digest,
-        size: blob.size,
-        annotations: { [LAYER_SIZE_ANNOTATION]: String(blob.contentSize) },
-      },
-      diffId: blob.diffId,
-      contentSize: blob.contentSize,
-    };
+    return { descriptor: layerDescriptor(blob.digest, blob.size, blob.contentSize), diffId: blob.diffId, contentSize: blob.contentSize };
+  }
+
+  /** Gzip a plain layer tar (one the engine's builder made) into the layout; `contentSize` is Docker's layer size. */
+  async writeLayerTar(tar: Readable, contentSize: number): Promise<WrittenLayer> {
+    const blob = await writeGzipBlob(tar, this.blobsDir);
+    return { descriptor: layerDescriptor(blob.digest, blob.size, contentSize), diffId: blob.diffId, contentSize };
   }
 
   /**
@@ -127,6 +125,11 @@ export class LayoutWriter {
     await fs.writeFile(file, data, { mode: 0o644 });
     await syncFile(file);
   }
+}
+
+/** A gzip layer's manifest entry, with its content size for imports. */
+export function layerDescriptor(digest: Digest, size: number, contentSize: number): Descriptor {
+  return { mediaType: LAYER_MEDIA_TYPE, digest, size, annotations: { [LAYER_SIZE_ANNOTATION]: String(contentSize) } };
 }
 
 /** The config must describe exactly the layers given: one diffID and one non-empty history entry each. */

@@ -32,12 +32,6 @@ export interface ImageSpec {
   stopSignal?: string;
 }
 
-/** A built base image a layered recipe starts from: its spec, and its one layer's directory (its whole rootfs). */
-export interface BaseImage {
-  spec: ImageSpec;
-  rootfs: string;
-}
-
 /** How to make one catalog image on this machine, offline or from the host's apt sources. */
 export interface ImageRecipe {
   /** Catalog names, main name first; aliases share the image (`debian:12` is `debian:bookworm`). */
@@ -45,12 +39,10 @@ export interface ImageRecipe {
   description: string;
   /** Changes whenever the recipe would produce different content, which makes setup rebuild the catalog. */
   version: string;
-  /** A single-layer recipe this one adds a layer to; built first, its layer shared byte for byte. */
-  base?: ImageRecipe;
   /** An image for layerlab's own use (the sandbox terminal): never imported into namespaces, pulled or published. */
   system?: boolean;
-  /** Build the layers in `work` (an empty scratch directory the caller removes); `base` is given when `base` is set. */
-  build(work: string, log: CatalogLog, base?: BaseImage): Promise<ImageSpec>;
+  /** Build the layers in `work` (an empty scratch directory the caller removes). */
+  build(work: string, log: CatalogLog): Promise<ImageSpec>;
 }
 
 /** Docker's platform name for the machine's CPU (catalog images are built for the host). */

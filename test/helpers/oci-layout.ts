@@ -1,7 +1,7 @@
 import { mkdtempSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CATALOG_RECIPES, RECIPE_FILE, recipeStamp } from '../../runtime/catalog/build.ts';
+import { CATALOG_PLAN, RECIPE_FILE, recipeStamp } from '../../runtime/catalog/build.ts';
 import { LayoutWriter, type WrittenLayer } from '../../runtime/catalog/oci-writer.ts';
 import type { ContainerConfig, ImageConfig } from '../../runtime/image/config.ts';
 import type { Digest } from '../../runtime/util/digest.ts';
@@ -61,7 +61,7 @@ export class TestCatalog {
    * recipe stamp, or the engine's setup would replace it with a freshly built real catalog.
    */
   async finish(): Promise<string> {
-    await this.writer.writeFile(RECIPE_FILE, recipeStamp(CATALOG_RECIPES));
+    await this.writer.writeFile(RECIPE_FILE, recipeStamp(CATALOG_PLAN));
     await this.writer.finish();
     return this.dir;
   }

@@ -7,16 +7,18 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ANNOTATION, type LayoutIndex } from '../../runtime/catalog/layout.ts';
-import { NGINX_WELCOME_PAGE } from '../../runtime/catalog/nginx.ts';
-import { SHELL_WELCOME } from '../../runtime/catalog/shell.ts';
+import { DOCKERFILES_DIR } from '../../runtime/catalog/dockerfile-images.ts';
 import { Catalog, Engine, serveEngineApi, SHELL_IMAGE, Store } from '../../runtime/index.ts';
-import { CATALOG_DIR, DOCKER_20, startEngine, type DockerResult, type TestEngine } from '../helpers/engine.ts';
+import { CATALOG_DIR, DOCKER_20, startEngine, waitFor, type DockerResult, type TestEngine } from '../helpers/engine.ts';
 import { blobPath, readLayer, readLayoutImages, type LayoutImage } from '../helpers/layout.ts';
 
 const execFileAsync = promisify(execFile);
 
-// nginx and layerlab/shell as setup built them at the machine's catalog: a second layer on debian:bookworm-slim.
+// The images setup built from runtime/catalog/dockerfiles/ with layerlab's builder, on debian:bookworm-slim.
+const BUILT = ['node:latest', 'python:latest', 'nginx:latest', 'registry:2', SHELL_IMAGE];
 let images: LayoutImage[] = [];
+let welcomePage = '';
+let shellWelcome = '';
 
 function image(ref: string): LayoutImage {
   const found = images.find((i) => i.ref === `docker.io/${ref.includes('/') ? ref : `library/${ref}`}`);
@@ -27,23 +29,37 @@ function image(ref: string): LayoutImage {
 beforeAll(async () => {
   if (!existsSync(path.join(CATALOG_DIR, 'index.json'))) throw new Error(`no image catalog at ${CATALOG_DIR}: run \`npx tsx server/cli.ts setup\` first`);
   images = await readLayoutImages(CATALOG_DIR);
+  welcomePage = await fs.readFile(path.join(DOCKERFILES_DIR, 'nginx/index.html'), 'utf8');
+  shellWelcome = await fs.readFile(path.join(DOCKERFILES_DIR, 'shell/motd'), 'utf8');
 });
 
-describe('layered catalog images', () => {
-  it('put nginx and layerlab/shell on the very layer of debian:bookworm-slim', () => {
+describe('catalog images built from Dockerfiles', () => {
+  it('start from the very layer of debian:bookworm-slim, then the Dockerfile steps', () => {
     const slim = image('debian:bookworm-slim');
     expect(slim.config.rootfs.diff_ids).toHaveLength(1);
-    for (const ref of ['nginx:latest', SHELL_IMAGE]) {
+    for (const ref of BUILT) {
       const img = image(ref);
-      expect(img.config.rootfs.diff_ids).toHaveLength(2);
+      expect(img.config.rootfs.diff_ids.length).toBeGreaterThanOrEqual(2);
       expect(img.config.rootfs.diff_ids[0]).toBe(slim.config.rootfs.diff_ids[0]);
       expect(img.manifest.layers[0]).toEqual(slim.manifest.layers[0]);
       const layerHistory = (img.config.history ?? []).filter((h) => !h.empty_layer);
       expect(layerHistory[0]?.created_by).toBe((slim.config.history ?? [])[0]?.created_by);
-      expect(layerHistory[1]?.created_by).toMatch(/^mmdebstrap as for debian:bookworm-slim with --include=.*stored as the difference to debian:bookworm-slim$/);
+      expect(layerHistory[1]?.created_by).toMatch(/^\/bin\/sh -c apt-get update +&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /);
+      expect(img.config.config?.Labels?.['io.layerlab.catalog.built-from']).toMatch(/^runtime\/catalog\/dockerfiles\/[a-z]+\/Dockerfile built by layerlab's builder on debian:bookworm-slim \(Debian 12\.\d+\)/);
     }
     expect(image('nginx:1.22').manifestDigest).toBe(image('nginx:latest').manifestDigest);
     expect(image('nginx:bookworm').manifestDigest).toBe(image('nginx:latest').manifestDigest);
+    expect(image('node:18').manifestDigest).toBe(image('node:latest').manifestDigest);
+    for (const tag of ['3', '3.11', 'slim']) expect(image(`python:${tag}`).manifestDigest).toBe(image('python:latest').manifestDigest);
+    expect(image('registry:latest').manifestDigest).toBe(image('registry:2').manifestDigest);
+  });
+
+  it('say in their labels which Debian packages they are', () => {
+    const packages = (ref: string) => image(ref).config.config?.Labels?.['io.layerlab.catalog.packages'] ?? '';
+    expect(packages('nginx:latest')).toMatch(/(^| )nginx=1\.22\./);
+    expect(packages('node:latest')).toMatch(/(^| )nodejs=18\..* npm=/);
+    for (const pkg of ['python-is-python3=', 'python3-pip=', 'python3-venv=', 'python3=3.11.']) expect(packages('python:latest').split(' ').some((p) => p.startsWith(pkg))).toBe(true);
+    expect(packages('registry:2')).toMatch(/(^| )docker-registry=2\./);
   });
 
   it('configure nginx like the official image and the shell for the terminal', () => {
@@ -52,27 +68,32 @@ describe('layered catalog images', () => {
       ExposedPorts: { '80/tcp': {} },
       StopSignal: 'SIGQUIT',
     });
-    expect(image('nginx:latest').config.config?.Labels?.['io.layerlab.catalog.packages']).toMatch(/(^| )nginx=1\.22\./);
+    expect(image('registry:2').config.config).toMatchObject({
+      Entrypoint: ['/entrypoint.sh'],
+      Cmd: ['/etc/docker/registry/config.yml'],
+      ExposedPorts: { '5000/tcp': {} },
+      Volumes: { '/var/lib/registry': {} },
+    });
     const shell = image(SHELL_IMAGE).config.config;
     expect(shell).toMatchObject({ Cmd: ['bash', '-l'], WorkingDir: '/workspace' });
     expect(shell?.Env).toContain('TERM=xterm-256color');
-    expect((image(SHELL_IMAGE).config.history ?? []).filter((h) => h.empty_layer).map((h) => h.created_by)).toEqual([
-      'ENV TERM=xterm-256color',
-      'WORKDIR /workspace',
-      'CMD ["bash","-l"]',
-    ]);
   });
 
-  it('store only the difference in the second layer: nginx files, log links, no base files', async () => {
+  it('keep apt lists out of the layers and only nginx files in its RUN layer', async () => {
     const layer = await readLayer(blobPath(CATALOG_DIR, image('nginx:latest').manifest.layers[1]!.digest));
     const byName = new Map(layer.entries.map((e) => [e.name, e]));
     expect(byName.get('usr/sbin/nginx')?.type).toBe('file');
     expect(byName.get('var/log/nginx/access.log')).toMatchObject({ type: 'symlink', linkname: '/dev/stdout' });
     expect(byName.get('var/log/nginx/error.log')).toMatchObject({ type: 'symlink', linkname: '/dev/stderr' });
-    expect(byName.get('etc/nginx/conf.d/default.conf')?.type).toBe('file');
     expect(byName.has('etc/nginx/sites-enabled/default')).toBe(false);
     expect(byName.has('usr/bin/bash')).toBe(false); // in the base layer, unchanged
     expect(layer.entries.length).toBeLessThan(400);
+    for (const ref of BUILT) {
+      const run = await readLayer(blobPath(CATALOG_DIR, image(ref).manifest.layers[1]!.digest));
+      expect(run.entries.filter((e) => /^var\/lib\/apt\/lists\/.+|^var\/cache\/apt\/.+\.(bin|deb)$/.test(e.name)).map((e) => e.name)).toEqual([]);
+    }
+    const conf = await readLayer(blobPath(CATALOG_DIR, image('nginx:latest').manifest.layers[2]!.digest));
+    expect(conf.entries.find((e) => e.name === 'etc/nginx/conf.d/default.conf')?.type).toBe('file');
   });
 
   it('mark layerlab/shell as a system image that Catalog leaves out of its learner entries', async () => {
@@ -105,7 +126,6 @@ describe('nginx through the real docker CLI', () => {
     expect(names.filter((n) => n.startsWith('layerlab/'))).toEqual([]);
     const rootfs = (ref: string) => JSON.parse(ok('inspect', '-f', '{{json .RootFS.Layers}}', ref)) as string[];
     expect(rootfs('nginx')[0]).toBe(rootfs('debian:bookworm-slim')[0]);
-    expect(ok('history', '--format', '{{.CreatedBy}}', 'nginx').trim().split('\n')).toHaveLength(5); // CMD, STOPSIGNAL, EXPOSE, 2 layers
   });
 
   it('serves the welcome page on a published port, logs to stdout and stops promptly', async () => {
@@ -119,7 +139,7 @@ describe('nginx through the real docker CLI', () => {
       );
       if (response === undefined) await new Promise((r) => setTimeout(r, 200));
     }
-    expect(response).toEqual({ status: 200, body: NGINX_WELCOME_PAGE });
+    expect(response).toEqual({ status: 200, body: welcomePage });
     expect(response!.body).toContain('<title>Welcome to nginx!</title>');
     expect(ok('logs', 'catalog-nginx-web')).toMatch(/"GET \/ HTTP\/1\.1" 200 /);
     const started = Date.now();
@@ -127,6 +147,76 @@ describe('nginx through the real docker CLI', () => {
     expect(Date.now() - started).toBeLessThan(5_000); // SIGQUIT ends nginx at once; a missed signal would wait 10 s
     expect(ok('inspect', '-f', '{{.State.ExitCode}}', 'catalog-nginx-web').trim()).toBe('0');
     ok('rm', 'catalog-nginx-web');
+  }, 60_000);
+});
+
+describe('node, python and registry through the real docker CLI', () => {
+  let engine: TestEngine;
+  const port = 15000 + Math.floor(Math.random() * 5000);
+  beforeAll(async () => {
+    engine = await startEngine('catalog-langs');
+  });
+  afterAll(async () => {
+    engine?.docker(['rm', '-f', 'catalog-langs-registry']);
+    await engine?.stop();
+  });
+
+  const ok = (...args: string[]): string => {
+    const out = engine.docker(args, { timeoutMs: 60_000 });
+    if (out.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${out.code}): ${out.stderr}`);
+    return out.stdout;
+  };
+
+  it('runs node and python as the official images would', () => {
+    expect(ok('run', '--rm', 'node', 'node', '-e', 'console.log(1+1)')).toBe('2\n');
+    expect(ok('run', '--rm', 'node:18', 'npm', '--version')).toMatch(/^9\.\d+\.\d+\n$/);
+    expect(ok('run', '--rm', 'python', 'python3', '-c', 'import venv, pip; print(2)')).toBe('2\n');
+    expect(ok('run', '--rm', 'python:3.11', 'python', '-c', 'import sys; print(sys.version_info[:2])')).toBe('(3, 11)\n');
+  }, 120_000);
+
+  it('builds a learner Dockerfile FROM node and FROM python offline', async () => {
+    const ctx = await fs.mkdtemp(path.join(os.tmpdir(), 'layerlab-catalog-langs-ctx-'));
+    try {
+      await fs.writeFile(path.join(ctx, 'app.js'), 'console.log(`node ${process.versions.node.split(".")[0]}`);\n');
+      await fs.writeFile(path.join(ctx, 'app.py'), 'import sys\nprint("python", sys.version_info[0])\n');
+      await fs.writeFile(path.join(ctx, 'Dockerfile.node'), 'FROM node\nWORKDIR /app\nCOPY app.js .\nRUN node app.js > built.txt\nCMD ["node", "app.js"]\n');
+      await fs.writeFile(path.join(ctx, 'Dockerfile.python'), 'FROM python:3.11-slim\nWORKDIR /app\nCOPY app.py .\nRUN python -m venv /venv\nCMD ["python", "app.py"]\n');
+      ok('build', '-q', '-t', 'catalog-langs-node', '-f', path.join(ctx, 'Dockerfile.node'), ctx);
+      ok('build', '-q', '-t', 'catalog-langs-python', '-f', path.join(ctx, 'Dockerfile.python'), ctx);
+      expect(ok('run', '--rm', 'catalog-langs-node')).toBe('node 18\n');
+      expect(ok('run', '--rm', 'catalog-langs-python')).toBe('python 3\n');
+    } finally {
+      engine.docker(['rmi', 'catalog-langs-node', 'catalog-langs-python']);
+      await fs.rm(ctx, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('shows the shared debian base in docker history and docker system df', () => {
+    const history = (ref: string) => ok('history', '--no-trunc', '--format', '{{.CreatedBy}}', ref).trim().split('\n');
+    expect(history('node').at(-1)).toBe(history('debian:bookworm-slim').at(-1));
+    expect(history('node').at(-1)).toMatch(/^mmdebstrap /);
+    // docker system df -v: REPOSITORY TAG IMAGE ID CREATED SIZE SHARED SIZE UNIQUE SIZE CONTAINERS, one row per image.
+    const rows = ok('system', 'df', '-v').split('\n').map((l) => l.split(/ {2,}/));
+    const row = (repo: string) => rows.find((r) => r[0] === repo && r.length === 8) ?? [];
+    const slimSize = row('debian').length > 0 ? rows.find((r) => r[0] === 'debian' && r[1] === 'bookworm-slim')?.[4] : undefined;
+    expect(slimSize).toMatch(/^\d+(\.\d+)?MB$/);
+    for (const repo of ['node', 'python', 'nginx', 'registry']) expect(row(repo)[5]).toBe(slimSize);
+  });
+
+  it('runs registry:2 on a published port that takes pushes and serves pulls', async () => {
+    ok('run', '-d', '--name', 'catalog-langs-registry', '-p', `${port}:5000`, 'registry:2');
+    let up = false;
+    await waitFor(() => {
+      void fetch(`http://127.0.0.1:${port}/v2/`).then((r) => (up = r.status === 200), () => undefined);
+      return up;
+    }, 20_000);
+    const ref = `localhost:${port}/learner/box:v1`;
+    ok('tag', 'busybox', ref);
+    expect(ok('push', ref)).toMatch(/v1: digest: sha256:[0-9a-f]{64} size: \d+/);
+    ok('rmi', ref);
+    expect(ok('pull', ref)).toContain(`Status: Downloaded newer image for ${ref}`);
+    expect(ok('exec', 'catalog-langs-registry', 'ls', '/var/lib/registry/docker/registry/v2/repositories/learner')).toBe('box\n');
+    ok('rm', '-f', 'catalog-langs-registry');
   }, 60_000);
 });
 
@@ -171,7 +261,7 @@ describe('layerlab/shell imported by name into a namespace (as the server does)'
   it('gives an interactive shell the prompt, aliases, completion and the welcome text', async () => {
     const out = await docker(['run', '--rm', SHELL_IMAGE, 'bash', '-lic', 'echo "PS1=$PS1"; alias ll; complete -p cd']);
     expect(out.code).toBe(0);
-    expect(out.stdout.startsWith(SHELL_WELCOME)).toBe(true);
+    expect(out.stdout.startsWith(shellWelcome)).toBe(true);
     expect(out.stdout).toContain('u@layerlab');
     expect(out.stdout).toContain("alias ll='ls -alF'");
     expect(out.stdout).toMatch(/complete .* cd\n/); // bash-completion is loaded

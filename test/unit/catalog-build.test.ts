@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureCatalog, RECIPE_FILE } from '../../runtime/catalog/build.ts';
+import { ensureCatalog, RECIPE_FILE, type CatalogPlan } from '../../runtime/catalog/build.ts';
 import { Catalog } from '../../runtime/catalog/catalog.ts';
 import type { ImageRecipe } from '../../runtime/catalog/recipe.ts';
 import { REPO_ROOT, waitFor } from '../helpers/engine.ts';
@@ -30,6 +30,11 @@ function fakeRecipe(name: string, version: string, opts: { fail?: boolean } = {}
   return recipe;
 }
 
+/** A plan of recipes only: these tests build no Dockerfile image (that needs the real debian base). */
+function only(recipes: ImageRecipe[]): CatalogPlan {
+  return { recipes, dockerfiles: [] };
+}
+
 /** What sits next to the catalog besides it: scratch dirs or a lock here would be left-overs. */
 async function siblings(dir: string): Promise<string[]> {
   return (await fs.readdir(path.dirname(dir))).filter((n) => n !== path.basename(dir)).sort();
@@ -41,14 +46,14 @@ describe('ensureCatalog', () => {
     const a = fakeRecipe('a', 'a/1');
     const b = fakeRecipe('b', 'b/1');
     const lines: string[] = [];
-    expect(await ensureCatalog(dir, (l) => lines.push(l), [a, b])).toBe(true);
+    expect(await ensureCatalog(dir, (l) => lines.push(l), only([a, b]))).toBe(true);
     expect((await Catalog.open(dir)).names()).toEqual(['a:latest', 'b:latest']);
     expect(lines).toContain('a:latest: making the layer');
     expect(lines.some((l) => /^b:latest: image [0-9a-f]{12}, /.test(l))).toBe(true);
     expect(lines.at(-1)).toMatch(/^image catalog ready: a:latest, b:latest/);
 
     const started = performance.now();
-    expect(await ensureCatalog(dir, () => undefined, [a, b])).toBe(false);
+    expect(await ensureCatalog(dir, () => undefined, only([a, b]))).toBe(false);
     expect(performance.now() - started).toBeLessThan(50);
     expect(a.builds + b.builds).toBe(2);
     expect(await siblings(dir)).toEqual([]);
@@ -56,45 +61,27 @@ describe('ensureCatalog', () => {
 
   it('rebuilds when a recipe changes, replacing the old catalog whole', async () => {
     const dir = path.join(root, 'change', 'catalog');
-    await ensureCatalog(dir, () => undefined, [fakeRecipe('a', 'a/1'), fakeRecipe('old', 'old/1')]);
-    expect(await ensureCatalog(dir, () => undefined, [fakeRecipe('a', 'a/2')])).toBe(true);
+    await ensureCatalog(dir, () => undefined, only([fakeRecipe('a', 'a/1'), fakeRecipe('old', 'old/1')]));
+    expect(await ensureCatalog(dir, () => undefined, only([fakeRecipe('a', 'a/2')]))).toBe(true);
     expect((await Catalog.open(dir)).names()).toEqual(['a:latest']);
     expect(await fs.readFile(path.join(dir, RECIPE_FILE), 'utf8')).toContain('a/2');
     expect(await siblings(dir)).toEqual([]);
   });
 
-  it('builds a layered recipe on its base: the base layer is packed once and shared; system images stay out of entries', async () => {
-    const dir = path.join(root, 'layered', 'catalog');
-    const base = fakeRecipe('base', 'base/1');
-    const top: ImageRecipe = {
-      refs: ['org/top:latest'],
-      description: 'fake layered',
-      version: 'top/1',
-      base,
-      system: true,
-      async build(work, _log, built) {
-        await fs.mkdir(path.join(work, 'layer'));
-        await fs.writeFile(path.join(work, 'layer/added'), await fs.readFile(path.join(built!.rootfs, 'etc/version')));
-        return { layers: [...built!.spec.layers, { dir: path.join(work, 'layer'), createdBy: 'added' }], cmd: ['true'], labels: {}, workingDir: '/w' };
-      },
-    };
-    const lines: string[] = [];
-    await ensureCatalog(dir, (l) => lines.push(l), [base, top]);
-    expect(lines.filter((l) => l.includes('packing layer'))).toEqual(['base:latest: packing layer 1/1', 'org/top:latest: packing layer 2/2']);
+  it('keeps system images out of the learner entries', async () => {
+    const dir = path.join(root, 'system', 'catalog');
+    const system: ImageRecipe = { ...fakeRecipe('org/tool', 'tool/1'), system: true };
+    await ensureCatalog(dir, () => undefined, only([fakeRecipe('a', 'a/1'), system]));
     const catalog = await Catalog.open(dir);
-    expect(catalog.names()).toEqual(['base:latest']);
-    expect(catalog.systemEntries.map((e) => e.name)).toEqual(['org/top:latest']);
-    const manifest = async (digest: string) => JSON.parse(await fs.readFile(path.join(dir, 'blobs/sha256', digest.slice(7)), 'utf8')) as { layers: Array<{ digest: string }> };
-    const [baseManifest, topManifest] = await Promise.all([manifest(catalog.entries[0]!.manifest), manifest(catalog.systemEntries[0]!.manifest)]);
-    expect(topManifest.layers).toHaveLength(2);
-    expect(topManifest.layers[0]).toEqual(baseManifest.layers[0]);
+    expect(catalog.names()).toEqual(['a:latest']);
+    expect(catalog.systemEntries.map((e) => e.name)).toEqual(['org/tool:latest']);
   });
 
   it('leaves the previous catalog untouched when a build fails', async () => {
     const dir = path.join(root, 'fail', 'catalog');
-    await ensureCatalog(dir, () => undefined, [fakeRecipe('a', 'a/1')]);
+    await ensureCatalog(dir, () => undefined, only([fakeRecipe('a', 'a/1')]));
     const before = await fs.readFile(path.join(dir, 'index.json'));
-    await expect(ensureCatalog(dir, () => undefined, [fakeRecipe('a', 'a/2'), fakeRecipe('b', 'b/1', { fail: true })])).rejects.toThrow(/failed on purpose/);
+    await expect(ensureCatalog(dir, () => undefined, only([fakeRecipe('a', 'a/2'), fakeRecipe('b', 'b/1', { fail: true })]))).rejects.toThrow(/failed on purpose/);
     expect(await fs.readFile(path.join(dir, 'index.json'))).toEqual(before);
     expect(await fs.readFile(path.join(dir, RECIPE_FILE), 'utf8')).toContain('a/1');
     expect(await siblings(dir)).toEqual([]);
@@ -103,7 +90,7 @@ describe('ensureCatalog', () => {
   it('lets concurrent calls in one process build once', async () => {
     const dir = path.join(root, 'same-process', 'catalog');
     const a = fakeRecipe('a', 'a/1');
-    const results = await Promise.all([ensureCatalog(dir, () => undefined, [a]), ensureCatalog(dir, () => undefined, [a])]);
+    const results = await Promise.all([ensureCatalog(dir, () => undefined, only([a])), ensureCatalog(dir, () => undefined, only([a]))]);
     expect(results.sort()).toEqual([false, true]);
     expect(a.builds).toBe(1);
   });
@@ -125,7 +112,7 @@ const recipe = {
     return { layers: [{ dir: work + '/rootfs', createdBy: 'slow' }], cmd: ['true'], labels: {} };
   },
 };
-await ensureCatalog(dir, (line) => console.log(line), [recipe]);
+await ensureCatalog(dir, (line) => console.log(line), { recipes: [recipe], dockerfiles: [] });
 `;
 
 async function builder(dir: string, mode: 'slow' | 'hang', marker: string): Promise<{ child: ChildProcess; done: Promise<number | null> }> {
@@ -156,7 +143,7 @@ describe('ensureCatalog across processes', () => {
   it('survives a build killed with SIGKILL: the old catalog stays, the next setup cleans up and builds', async () => {
     const dir = path.join(root, 'killed', 'catalog');
     const marker = path.join(root, 'killed.marker');
-    await ensureCatalog(dir, () => undefined, [fakeRecipe('old', 'old/1')]);
+    await ensureCatalog(dir, () => undefined, only([fakeRecipe('old', 'old/1')]));
     const before = await fs.readFile(path.join(dir, 'index.json'));
     const { child, done } = await builder(dir, 'hang', marker);
     await waitFor(() => existsSync(marker), 30_000);
@@ -166,7 +153,7 @@ describe('ensureCatalog across processes', () => {
     expect(await fs.readFile(path.join(dir, 'index.json'))).toEqual(before);
     expect(await siblings(dir)).toContain('catalog.lock'); // its holder is dead
 
-    expect(await ensureCatalog(dir, () => undefined, [fakeRecipe('new', 'new/1')])).toBe(true);
+    expect(await ensureCatalog(dir, () => undefined, only([fakeRecipe('new', 'new/1')]))).toBe(true);
     expect((await Catalog.open(dir)).names()).toEqual(['new:latest']);
     expect(await siblings(dir)).toEqual([]);
   }, 60_000);
