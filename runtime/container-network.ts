@@ -10,28 +10,34 @@ export function primaryNetwork(record: Pick<ContainerRecord, 'HostConfig'>): str
 
 /**
  * Joins the container runtime to the network manager: when runc is about to start a container, create its
- * network namespace, attach it to its network and publish its ports; tear all of it down when it stops.
+ * network namespace; then, while runc sets the container up, attach it to its network and publish its ports
+ * (the runtime holds the container's process until that is done). Tear all of it down when it stops.
  */
 export function networkHooks(net: NetworkManager, lookup: (id: string) => ContainerRecord): NetworkHooks {
   return {
     async setupContainer(id, opts) {
       const { netnsPath } = await net.setupContainer(id, opts);
-      try {
-        const record = lookup(id);
-        await net.attach(id, primaryNetwork(record));
-        const requests = portRequestsFromConfig(record.HostConfig.PortBindings, record.Config.ExposedPorts, record.HostConfig.PublishAllPorts === true);
-        await net.publishPorts(id, requests);
-      } catch (err) {
+      const connected = connect(net, id, lookup).catch(async (err: unknown) => {
         await net.teardownContainer(id);
         throw err;
-      }
-      return { netnsPath };
+      });
+      // The runtime observes it (it is the gate of the container's process); never an unhandled rejection.
+      connected.catch(() => undefined);
+      return { netnsPath, connected };
     },
     // The container's processes are gone: its devices can go right after, under the network's lock.
     async teardownContainer(id) {
       await net.releaseContainer(id);
     },
   };
+}
+
+/** Attach a set-up container to its network and publish its ports (each queued at once on the network's lock). */
+async function connect(net: NetworkManager, id: string, lookup: (id: string) => ContainerRecord): Promise<void> {
+  const record = lookup(id);
+  await net.attach(id, primaryNetwork(record));
+  const requests = portRequestsFromConfig(record.HostConfig.PortBindings, record.Config.ExposedPorts, record.HostConfig.PublishAllPorts === true);
+  await net.publishPorts(id, requests);
 }
 
 /**

@@ -12,8 +12,8 @@ export function initialState(): ContainerState {
 
 /**
  * Container records on disk: `<root>/<id>/config.json` (the record, written once at create and on rename)
- * and `state.json` (rewritten on every transition), both atomically; beside them the json-file log, the
- * files bind-mounted as /etc/hosts, /etc/hostname and /etc/resolv.conf, and the OCI bundle.
+ * and `state.json` (rewritten on every transition after create), both atomically; beside them the json-file
+ * log, the files bind-mounted as /etc/hosts, /etc/hostname and /etc/resolv.conf, and the OCI bundle.
  */
 export class ContainerStore {
   constructor(readonly root: string) {}
@@ -51,10 +51,13 @@ export class ContainerStore {
     return path.join(this.dir(id), 'runc.log');
   }
 
-  async create(record: ContainerRecord, state: ContainerState): Promise<void> {
+  /**
+   * A new container: its directory and record. No state.json yet: load() reads its absence as the initial
+   * state, so a create costs one durable write. A directory without config.json is an interrupted create,
+   * removed at the next load.
+   */
+  async create(record: ContainerRecord): Promise<void> {
     await fs.mkdir(this.dir(record.Id), { mode: 0o700 });
-    await this.saveState(record.Id, state);
-    // The record last: a directory without config.json is an interrupted create, removed at the next load.
     await this.saveRecord(record);
   }
 
@@ -82,9 +85,14 @@ export class ContainerStore {
     return out;
   }
 
+  /** Drop the record: the container is gone for load(), which deletes what is left of its directory. */
+  async forget(id: string): Promise<void> {
+    await fs.rm(path.join(this.dir(id), 'config.json'), { force: true });
+  }
+
   async remove(id: string): Promise<void> {
     // Drop the record first, so a crash part-way leaves an "interrupted create" that load() cleans up.
-    await fs.rm(path.join(this.dir(id), 'config.json'), { force: true });
+    await this.forget(id);
     await fs.rm(this.dir(id), { recursive: true, force: true });
   }
 }

@@ -9,6 +9,7 @@ import { mkdirInRoot, resolveInRoot } from './rootfs-path.ts';
 import { buildSpec } from './spec.ts';
 import { DEFAULT_SHM_SIZE } from './mounts.ts';
 import type { BindMount, ContainerRecord, RuntimeLimits } from './types.ts';
+import { gateHook, holdGate } from './start-gate.ts';
 import { resolveUserInRoot, type ExecUser } from './user.ts';
 
 /** What a run needs from the runtime around it. */
@@ -23,6 +24,8 @@ export interface LaunchContext {
   /** Volume data dirs to bind (already resolved by the volume service, not subject to the bind roots). */
   volumeBinds?: readonly BindMount[];
   netnsPath?: string;
+  /** Hold the container at its start gate (start-gate.ts) until `opens` resolves; the FIFO exists. */
+  gate?: { fifo: string; opens: Promise<void> };
 }
 
 /**
@@ -69,6 +72,7 @@ async function writeSpec(record: ContainerRecord, ctx: LaunchContext, host: Chec
     shmSize: record.HostConfig.ShmSize || DEFAULT_SHM_SIZE,
     cgroupsPath: record.CgroupPath,
     ...(ctx.netnsPath ? { netnsPath: ctx.netnsPath } : {}),
+    ...(ctx.gate ? { createRuntimeHooks: [gateHook(ctx.gate.fifo)] } : {}),
     files: ctx.files,
   });
   await fs.mkdir(ctx.bundleDir, { recursive: true, mode: 0o700 });
@@ -80,6 +84,14 @@ function depth(p: string): number {
   return p.split('/').filter(Boolean).length;
 }
 
+/** How the container's stdio is set up: TTY (with its size) or pipes, stdin or none. */
+export interface LaunchOptions {
+  tty: boolean;
+  stdin: boolean;
+  cols?: number;
+  rows?: number;
+}
+
 export interface Launched {
   proc: RuncProcess;
   pid: number;
@@ -88,12 +100,22 @@ export interface Launched {
 /**
  * Start `runc run` and wait until the container process runs (runc writes the pid file only after the
  * process has been started) or runc gives up. A failure becomes Docker's start error, with runc's logged
- * message and the exit code dockerd would record (127 command not found, 126 not executable).
+ * message and the exit code dockerd would record (127 command not found, 126 not executable). With a gate,
+ * the process starts only once it opens; the gate is given up when this returns.
  */
-export async function launch(id: string, ctx: LaunchContext, opts: { tty: boolean; stdin: boolean; cols?: number; rows?: number }): Promise<Launched> {
+export async function launch(id: string, ctx: LaunchContext, opts: LaunchOptions): Promise<Launched> {
   const pidFile = path.join(ctx.bundleDir, 'pid');
   await fs.rm(pidFile, { force: true });
   await fs.rm(ctx.runcLog, { force: true });
+  const gate = ctx.gate ? await holdGate(ctx.gate.fifo, ctx.gate.opens) : undefined;
+  try {
+    return await runUntilStarted(id, ctx, pidFile, opts);
+  } finally {
+    await gate?.close();
+  }
+}
+
+async function runUntilStarted(id: string, ctx: LaunchContext, pidFile: string, opts: LaunchOptions): Promise<Launched> {
   const proc = ctx.runc.spawn(['run', '--bundle', ctx.bundleDir, '--pid-file', pidFile, id], { ...opts, logFile: ctx.runcLog });
   let exited = false;
   let wake: () => void = () => undefined;

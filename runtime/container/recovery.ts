@@ -25,6 +25,17 @@ export async function reapLeftovers(runc: Runc, containersDir: string, cgroupPar
 }
 
 /**
+ * Delete the writable layers in `areaDir` of containers that have no record: a removal forgets the record
+ * before it deletes the layer, so a crash in between leaves one. Only container IDs are touched (the area
+ * also holds volumes/ and system/).
+ */
+export async function removeOrphanLayers(areaDir: string, known: ReadonlySet<string>): Promise<void> {
+  const names = await fs.readdir(areaDir).catch(() => [] as string[]);
+  const orphans = names.filter((n) => /^[0-9a-f]{64}$/.test(n) && !known.has(n));
+  await Promise.all(orphans.map((n) => fs.rm(path.join(areaDir, n), { recursive: true, force: true })));
+}
+
+/**
  * The state a container is left in when its engine went away while it ran: exited with 255 (what dockerd
  * records when it cannot learn the status) and a note saying why.
  */

@@ -14,9 +14,10 @@ import { kernelClockMicros, OomLog } from './oom.ts';
 import { createContainerRecord, nameConflict } from './create.ts';
 import { checkName } from './names.ts';
 import { WritableArea } from './quota.ts';
-import { interruptedState, reapLeftovers } from './recovery.ts';
+import { interruptedState, reapLeftovers, removeOrphanLayers } from './recovery.ts';
 import { createWritableLayer, ensureInitLayer, mountRootfs, removeWritableLayer, unmountRootfs, type RootfsPaths } from './rootfs.ts';
 import { Runc, type RuncProcess } from './runc.ts';
+import { GateFifos, gatePath } from './start-gate.ts';
 import { nextDelay, policyOf, restartsWithEngine, shouldRestart } from './restart-policy.ts';
 import { parseSignal } from './signals.ts';
 import { DEFAULT_LIMITS, type BindMount, type ContainerRecord, type ContainerState, type CreateOptions, type MountPoint, type RuntimeLimits, type WaitCondition, type WaitResult } from './types.ts';
@@ -27,8 +28,12 @@ import { reapSystemLeftovers, startSystemContainer, type SystemContainer, type S
 
 /** The networking layer's part in a container's life (runtime/network's NetworkManager fits it). */
 export interface NetworkHooks {
-  /** Before runc starts: create the container's network namespace; may rewrite the hosts file. */
-  setupContainer(id: string, opts: { name: string; hostname: string; hostsPath: string; extraHosts: readonly string[] }): Promise<{ netnsPath: string }>;
+  /**
+   * Before runc starts: create the container's network namespace (may rewrite the hosts file). Connecting it
+   * (devices, addresses, ports) goes on side by side with runc: `connected` settles when that is done, and
+   * rejects, once torn down, when it failed. The container's process runs only after it resolved.
+   */
+  setupContainer(id: string, opts: { name: string; hostname: string; hostsPath: string; extraHosts: readonly string[] }): Promise<{ netnsPath: string; connected: Promise<void> }>;
   /** After the container stopped, and at removal: idempotent. Devices may go after it resolves (the hook orders that). */
   teardownContainer(id: string): Promise<void>;
 }
@@ -60,7 +65,7 @@ export interface RootfsView {
 
 export interface RuntimeOptions {
   store: Store;
-  /** The engine's state dir: containers/, runc/, rw.img and rw/ (the writable area), init-layer/. */
+  /** The engine's state dir: containers/, runc/, rw.img and rw/ (the writable area), init-layer/, gates/. */
   stateDir: string;
   runcBinary?: string;
   limits?: Partial<RuntimeLimits>;
@@ -89,6 +94,9 @@ export class ContainerRuntime {
   readonly limits: RuntimeLimits;
   private readonly cgroupParent: string;
   private readonly oom: OomLog;
+  private readonly gates: GateFifos;
+  /** Removals under way (remove()). */
+  private readonly removals = new Set<Promise<void>>();
   /** Stop keeping the containers' images alive in the store: the engine's state is being deleted (after close). */
   releaseRoots: () => void = () => undefined;
   /** Set by close(): containers killed on the way out are not restarted by their policies. */
@@ -105,6 +113,7 @@ export class ContainerRuntime {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.cgroupParent = cgroupParent(opts.stateDir);
     this.oom = new OomLog(this.cgroupParent);
+    this.gates = new GateFifos(path.join(opts.stateDir, 'gates'));
   }
 
   /** Open the runtime: clean up after a previous engine process, then load the container records. */
@@ -115,6 +124,7 @@ export class ContainerRuntime {
     const initLayer = await ensureInitLayer(path.join(opts.stateDir, 'init-layer'));
     const rt = new ContainerRuntime(opts, area, initLayer, opts.resolvConf ?? (await defaultResolvConf()));
     await rt.store.init();
+    await rt.gates.reset();
     await reapLeftovers(rt.runc, rt.store.root, rt.cgroupParent, rt.engineLog);
     await reapSystemLeftovers(rt.systemContext);
     await limitCgroupParent(rt.cgroupParent, { memoryBytes: limits.sharedMemory, pids: limits.sharedPids, nanoCpus: limits.sharedNanoCpus });
@@ -128,6 +138,7 @@ export class ContainerRuntime {
       rt.live.set(record.Id, c);
       if (restartsWithEngine(policyOf(record.HostConfig), record.HasBeenManuallyStopped === true, fixed !== state)) rt.scheduleRestart(c, 0);
     }
+    await removeOrphanLayers(area.dir, new Set(rt.live.keys()));
     // A container keeps its image (and so its layers) alive until it is removed.
     rt.releaseRoots = opts.store.addRootProvider(() => ({ images: [...rt.live.values()].map((c) => c.record.Image) }));
     return rt;
@@ -202,7 +213,7 @@ export class ContainerRuntime {
     const paths = this.rootfsPaths(record.Id);
     try {
       if (owner) throw conflict(nameConflict(record.Name, owner));
-      await this.store.create(record, initialState());
+      await this.store.create(record);
       await createWritableLayer(paths);
     } catch (err) {
       await removeWritableLayer(paths).catch(() => undefined);
@@ -238,6 +249,7 @@ export class ContainerRuntime {
     const tty = record.Config.Tty === true;
     let proc: RuncProcess;
     let pid: number;
+    let net: { connected: Promise<void> } | undefined;
     try {
       const top = await this.opts.store.topLayer(record.Image);
       await writeEtcFiles(files, record.Config.Hostname, this.resolvConf);
@@ -245,11 +257,14 @@ export class ContainerRuntime {
         await mountRootfs(top ? await this.opts.store.layers.lowerDirs(top) : [], this.initLayer, rootfs);
         return (await this.opts.volumes?.beforeStart(record, rootfs.merged)) ?? [];
       };
+      const gate = this.opts.network ? gatePath(this.store.bundleDir(id)) : undefined;
+      const network = async () => {
+        const made = await this.opts.network?.setupContainer(id, { name: record.Name.slice(1), hostname: record.Config.Hostname, hostsPath: files.hosts, extraHosts: record.HostConfig.ExtraHosts ?? [] });
+        net = made;
+        return made;
+      };
       // The network's part needs nothing of the mount's: the two run side by side.
-      const [volumeBinds, net] = await allDone([
-        filesystem(),
-        this.opts.network?.setupContainer(id, { name: record.Name.slice(1), hostname: record.Config.Hostname, hostsPath: files.hosts, extraHosts: record.HostConfig.ExtraHosts ?? [] }),
-      ]);
+      const [volumeBinds, netns] = await allDone([filesystem(), network(), gate && this.gates.ensure(gate)]);
       const ctx: LaunchContext = {
         runc: this.runc,
         limits: this.limits,
@@ -259,12 +274,16 @@ export class ContainerRuntime {
         rootfs: rootfs.merged,
         files,
         volumeBinds,
-        ...(net ? { netnsPath: net.netnsPath } : {}),
+        ...(netns ? { netnsPath: netns.netnsPath } : {}),
+        // runc's own setup and the network's connection run side by side; the process waits for both.
+        ...(gate && netns ? { gate: { fifo: gate, opens: netns.connected } } : {}),
       };
       const held = await writeBundle(record, ctx);
       // runc has mounted the held sources once the container runs (or has given up): they can go then.
       ({ proc, pid } = await launch(id, ctx, { tty, stdin: record.Config.OpenStdin === true, ...opts }).finally(() => held.release()));
-    } catch (err) {
+    } catch (caught) {
+      // A failed connection shut the gate and so failed runc too: the network's error is the one to report.
+      const err = (await net?.connected.then(() => undefined, (netErr: unknown) => netErr)) ?? caught;
       await this.cleanupRun(c);
       const exitCode = err instanceof StartError ? err.exitCode : 128;
       await this.setState(c, { ...c.state, Status: 'exited', Running: false, ExitCode: exitCode, Error: (err as Error).message, FinishedAt: rfc3339Nano(nowMicros()) });
@@ -292,6 +311,16 @@ export class ContainerRuntime {
   private async onExit(c: Live, code: number, startedMicros: number): Promise<void> {
     const oomKilled = await this.oom.killedSince(c.record.CgroupPath, startedMicros - 500_000);
     const exited: ContainerState = { ...c.state, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: code, OOMKilled: oomKilled, FinishedAt: rfc3339Nano(nowMicros()) };
+    if (c.record.HostConfig.AutoRemove) {
+      // Removed at once, its run's cleanup with it (remove() takes the lock in this same tick, before any start).
+      // Not saved as exited first: its record is about to go, and a crash in between shows it interrupted.
+      c.run = undefined;
+      c.state = exited;
+      this.opts.events?.('die', c.record, { exitCode: String(code) });
+      c.notifyExit();
+      await this.remove(c.record.Id, { force: true, removeVolumes: true }).catch(() => undefined);
+      return;
+    }
     // The record on disk may say exited while the cleanup runs (a restart would say so anyway); the engine
     // itself shows it only once the run is cleaned up, so a start never meets a half-released run.
     await allDone([this.cleanupRun(c), c.removed ? undefined : this.store.saveState(c.record.Id, exited)]);
@@ -299,8 +328,7 @@ export class ContainerRuntime {
     c.state = exited;
     this.opts.events?.('die', c.record, { exitCode: String(code) });
     c.notifyExit();
-    if (c.record.HostConfig.AutoRemove) await this.remove(c.record.Id, { force: true, removeVolumes: true }).catch(() => undefined);
-    else if (!this.closing && shouldRestart(policyOf(c.record.HostConfig), code, c.record.RestartCount, c.record.HasBeenManuallyStopped === true)) {
+    if (!this.closing && shouldRestart(policyOf(c.record.HostConfig), code, c.record.RestartCount, c.record.HasBeenManuallyStopped === true)) {
       this.scheduleRestart(c, Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt));
     }
   }
@@ -334,14 +362,16 @@ export class ContainerRuntime {
 
   /** Undo a run: runc's state (if runc did not get to it), the mount, the cgroups, the network namespace. */
   private async cleanupRun(c: Live): Promise<void> {
-    const id = c.record.Id;
-    const local = async () => {
-      // A foreground `runc run` deletes its container as it ends: usually there is nothing left to delete.
-      if (await this.runc.has(id)) await this.runc.call(['delete', '--force', id], this.store.runcLog(id)).catch(() => undefined);
-      await Promise.all([unmountRootfs(this.rootfsPaths(id)), removeCgroup(c.record.CgroupPath)]);
-    };
     // The network's part is independent of the rest: both run side by side, and both are always finished.
-    await allDone([local(), this.opts.network?.teardownContainer(id)]);
+    await allDone([this.releaseLocal(c), this.opts.network?.teardownContainer(c.record.Id)]);
+  }
+
+  /** cleanupRun's part on this host: runc's state, the rootfs mount, the cgroups. */
+  private async releaseLocal(c: Live): Promise<void> {
+    const id = c.record.Id;
+    // A foreground `runc run` deletes its container as it ends: usually there is nothing left to delete.
+    if (await this.runc.has(id)) await this.runc.call(['delete', '--force', id], this.store.runcLog(id)).catch(() => undefined);
+    await Promise.all([unmountRootfs(this.rootfsPaths(id)), removeCgroup(c.record.CgroupPath)]);
   }
 
   private async setState(c: Live, state: ContainerState): Promise<void> {
@@ -411,18 +441,33 @@ export class ContainerRuntime {
       await c.run?.finished;
     }
     this.cancelRestart(c);
-    await this.mutex.run(c.record.Id, async () => {
-      if (c.removed) return;
-      c.removed = true;
-      c.state = { ...c.state, Status: 'removing' };
-      await this.cleanupRun(c);
-      await removeWritableLayer(this.rootfsPaths(c.record.Id));
-      await this.store.remove(c.record.Id);
-      this.live.delete(c.record.Id);
-      await this.opts.volumes?.release(c.record, opts.removeVolumes === true).catch(() => undefined);
+    const removal = this.mutex.run(c.record.Id, () => this.removeLocked(c, opts.removeVolumes === true));
+    // close() waits for it: a removal's unmount may still run after its container's run has ended.
+    this.removals.add(removal);
+    await removal.finally(() => this.removals.delete(removal));
+  }
+
+  /** remove() under the container's lock: what others see goes first, the files side by side with it. */
+  private async removeLocked(c: Live, removeVolumes: boolean): Promise<void> {
+    if (c.removed) return;
+    c.removed = true;
+    c.state = { ...c.state, Status: 'removing' };
+    const id = c.record.Id;
+    // The files go side by side with the removal others see; unmounting alone can take tens of milliseconds
+    // (it flushes the writable area), and nothing others see depends on it.
+    const files = this.releaseLocal(c).then(() => removeWritableLayer(this.rootfsPaths(id)));
+    const seen = async () => {
+      await this.opts.network?.teardownContainer(id);
+      // The commit point: after a crash from here on, the next open finishes the removal (recovery.ts).
+      await this.store.forget(id);
+      this.live.delete(id);
+      await this.opts.volumes?.release(c.record, removeVolumes).catch(() => undefined);
       this.opts.events?.('destroy', c.record);
+      // `wait --condition=removed` (the CLI's `run --rm`) answers now; remove() itself resolves once all is gone.
       c.notifyRemoved();
-    });
+    };
+    await allDone([seen(), files]);
+    await this.store.remove(id);
   }
 
   async pause(idOrName: string): Promise<void> {
@@ -541,6 +586,7 @@ export class ContainerRuntime {
       await this.signal(c, 'SIGKILL').catch(() => undefined);
       await run.finished;
     }
+    await Promise.allSettled([...this.removals]);
     await removeEmptyCgroup(this.cgroupParent);
     await this.oom.close();
     await this.area.close();

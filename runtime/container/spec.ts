@@ -3,6 +3,7 @@ import type { Resources } from './policy.ts';
 import { defaultSeccompProfile } from './seccomp.ts';
 import type { BindMount } from './types.ts';
 import type { ExecUser } from './user.ts';
+import type { OciHook } from './start-gate.ts';
 
 /** Everything the OCI config of one container run depends on, already checked and resolved. */
 export interface SpecInput {
@@ -24,6 +25,8 @@ export interface SpecInput {
   netnsPath?: string;
   /** Files the runtime writes and bind-mounts over the init layer's placeholders. */
   files: { hosts: string; hostname: string; resolvConf: string };
+  /** Hooks runc runs once the namespaces and mounts are made, before the process starts (start-gate.ts). */
+  createRuntimeHooks?: OciHook[];
 }
 
 /** The `process` object of a container's init or of an exec. */
@@ -85,6 +88,7 @@ export function buildSpec(input: SpecInput) {
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
     },
+    ...(input.createRuntimeHooks?.length ? { hooks: { createRuntime: input.createRuntimeHooks } } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupParent } from '../../runtime/container/cgroups.ts';
@@ -51,6 +51,8 @@ describe('nothing is left behind', () => {
     const r = await runContainer(t, ['true'], { hostConfig: { AutoRemove: true } });
     await t.rt.wait(r.id, 'removed').catch(() => undefined);
     expect(() => t.rt.inspect(r.id)).toThrow('No such container');
+    // `removed` answers once the container is gone for the API; its mount goes right after.
+    for (let i = 0; i < 50 && leftovers(t).mounts.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(leftovers(t)).toEqual(NOTHING);
   });
 
@@ -83,5 +85,16 @@ describe('nothing is left behind', () => {
     await rt.kill(ids[0]!);
     expect((await again).StatusCode).toBe(137);
     expect(leftovers(t)).toEqual(NOTHING);
+  });
+
+  it('finishes a removal that a crash cut short after its commit point', async () => {
+    const { Id } = await t.rt.create({ image: t.image, config: { Cmd: ['true'] } });
+    const { upperDir, dir } = t.rt.inspect(Id).paths;
+    // What a crash right after the record went leaves: the container's directory and its writable layer.
+    rmSync(path.join(dir, 'config.json'));
+    const rt = await t.reopen();
+    expect(() => rt.inspect(Id)).toThrow('No such container');
+    expect(existsSync(dir)).toBe(false);
+    expect(existsSync(path.dirname(upperDir))).toBe(false);
   });
 });
