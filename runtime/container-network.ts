@@ -10,20 +10,23 @@ export function primaryNetwork(record: Pick<ContainerRecord, 'HostConfig'>): str
 
 /**
  * Joins the container runtime to the network manager: when runc is about to start a container, create its
- * network namespace; then, while runc sets the container up, attach it to its network and publish its ports
- * (the runtime holds the container's process until that is done). Tear all of it down when it stops.
+ * network namespace; then, once runc runs and while it sets the container up, attach it to its network and
+ * publish its ports (the runtime holds the container's process until that is done). Tear all of it down when
+ * it stops.
  */
 export function networkHooks(net: NetworkManager, lookup: (id: string) => ContainerRecord): NetworkHooks {
   return {
     async setupContainer(id, opts) {
       const { netnsPath } = await net.setupContainer(id, opts);
-      const connected = connect(net, id, lookup).catch(async (err: unknown) => {
-        await net.teardownContainer(id);
-        throw err;
-      });
-      // The runtime observes it (it is the gate of the container's process); never an unhandled rejection.
-      connected.catch(() => undefined);
-      return { netnsPath, connected };
+      const connectNow = async () => {
+        try {
+          await connect(net, id, lookup);
+        } catch (err) {
+          await net.teardownContainer(id);
+          throw err;
+        }
+      };
+      return { netnsPath, connect: connectNow };
     },
     // The container's processes are gone: its devices can go right after, under the network's lock.
     async teardownContainer(id) {

@@ -24,8 +24,11 @@ export interface LaunchContext {
   /** Volume data dirs to bind (already resolved by the volume service, not subject to the bind roots). */
   volumeBinds?: readonly BindMount[];
   netnsPath?: string;
-  /** Hold the container at its start gate (start-gate.ts) until `opens` resolves; the FIFO exists. */
-  gate?: { fifo: string; opens: Promise<void> };
+  /**
+   * Hold the container at its start gate (start-gate.ts; the FIFO exists) until the work `opener` begins,
+   * once runc runs, resolves.
+   */
+  gate?: { fifo: string; opener: () => Promise<void> };
 }
 
 /**
@@ -107,16 +110,18 @@ export async function launch(id: string, ctx: LaunchContext, opts: LaunchOptions
   const pidFile = path.join(ctx.bundleDir, 'pid');
   await fs.rm(pidFile, { force: true });
   await fs.rm(ctx.runcLog, { force: true });
-  const gate = ctx.gate ? await holdGate(ctx.gate.fifo, ctx.gate.opens) : undefined;
+  const gate = ctx.gate ? await holdGate(ctx.gate.fifo) : undefined;
   try {
-    return await runUntilStarted(id, ctx, pidFile, opts);
+  const proc = ctx.runc.spawn(['run', '--bundle', ctx.bundleDir, '--pid-file', pidFile, id], { ...opts, logFile: ctx.runcLog });
+    // Begun only now: its work (forks of `ip`, each blocking the engine for a moment) then overlaps runc's.
+    if (gate && ctx.gate) gate.openWhen(ctx.gate.opener());
+    return await untilStarted(proc, ctx, pidFile);
   } finally {
     await gate?.close();
   }
 }
 
-async function runUntilStarted(id: string, ctx: LaunchContext, pidFile: string, opts: LaunchOptions): Promise<Launched> {
-  const proc = ctx.runc.spawn(['run', '--bundle', ctx.bundleDir, '--pid-file', pidFile, id], { ...opts, logFile: ctx.runcLog });
+async function untilStarted(proc: RuncProcess, ctx: LaunchContext, pidFile: string): Promise<Launched> {
   let exited = false;
   let wake: () => void = () => undefined;
   void proc.exited.then(() => {

@@ -29,11 +29,11 @@ import { reapSystemLeftovers, startSystemContainer, type SystemContainer, type S
 /** The networking layer's part in a container's life (runtime/network's NetworkManager fits it). */
 export interface NetworkHooks {
   /**
-   * Before runc starts: create the container's network namespace (may rewrite the hosts file). Connecting it
-   * (devices, addresses, ports) goes on side by side with runc: `connected` settles when that is done, and
+   * Before runc starts: create the container's network namespace (may rewrite the hosts file). `connect`
+   * (devices, addresses, ports) is called once runc runs, to go on side by side with runc's own setup; it
    * rejects, once torn down, when it failed. The container's process runs only after it resolved.
    */
-  setupContainer(id: string, opts: { name: string; hostname: string; hostsPath: string; extraHosts: readonly string[] }): Promise<{ netnsPath: string; connected: Promise<void> }>;
+  setupContainer(id: string, opts: { name: string; hostname: string; hostsPath: string; extraHosts: readonly string[] }): Promise<{ netnsPath: string; connect(): Promise<void> }>;
   /** After the container stopped, and at removal: idempotent. Devices may go after it resolves (the hook orders that). */
   teardownContainer(id: string): Promise<void>;
 }
@@ -249,7 +249,7 @@ export class ContainerRuntime {
     const tty = record.Config.Tty === true;
     let proc: RuncProcess;
     let pid: number;
-    let net: { connected: Promise<void> } | undefined;
+    let connected: Promise<void> | undefined;
     try {
       const top = await this.opts.store.topLayer(record.Image);
       await writeEtcFiles(files, record.Config.Hostname, this.resolvConf);
@@ -258,13 +258,9 @@ export class ContainerRuntime {
         return (await this.opts.volumes?.beforeStart(record, rootfs.merged)) ?? [];
       };
       const gate = this.opts.network ? gatePath(this.store.bundleDir(id)) : undefined;
-      const network = async () => {
-        const made = await this.opts.network?.setupContainer(id, { name: record.Name.slice(1), hostname: record.Config.Hostname, hostsPath: files.hosts, extraHosts: record.HostConfig.ExtraHosts ?? [] });
-        net = made;
-        return made;
-      };
+      const network = this.opts.network?.setupContainer(id, { name: record.Name.slice(1), hostname: record.Config.Hostname, hostsPath: files.hosts, extraHosts: record.HostConfig.ExtraHosts ?? [] });
       // The network's part needs nothing of the mount's: the two run side by side.
-      const [volumeBinds, netns] = await allDone([filesystem(), network(), gate && this.gates.ensure(gate)]);
+      const [volumeBinds, netns] = await allDone([filesystem(), network, gate && this.gates.ensure(gate)]);
       const ctx: LaunchContext = {
         runc: this.runc,
         limits: this.limits,
@@ -276,14 +272,14 @@ export class ContainerRuntime {
         volumeBinds,
         ...(netns ? { netnsPath: netns.netnsPath } : {}),
         // runc's own setup and the network's connection run side by side; the process waits for both.
-        ...(gate && netns ? { gate: { fifo: gate, opens: netns.connected } } : {}),
+        ...(gate && netns ? { gate: { fifo: gate, opener: () => (connected = netns.connect()) } } : {}),
       };
       const held = await writeBundle(record, ctx);
       // runc has mounted the held sources once the container runs (or has given up): they can go then.
       ({ proc, pid } = await launch(id, ctx, { tty, stdin: record.Config.OpenStdin === true, ...opts }).finally(() => held.release()));
     } catch (caught) {
       // A failed connection shut the gate and so failed runc too: the network's error is the one to report.
-      const err = (await net?.connected.then(() => undefined, (netErr: unknown) => netErr)) ?? caught;
+      const err = (await connected?.then(() => undefined, (netErr: unknown) => netErr)) ?? caught;
       await this.cleanupRun(c);
       const exitCode = err instanceof StartError ? err.exitCode : 128;
       await this.setState(c, { ...c.state, Status: 'exited', Running: false, ExitCode: exitCode, Error: (err as Error).message, FinishedAt: rfc3339Nano(nowMicros()) });
@@ -457,10 +453,10 @@ export class ContainerRuntime {
     // (it flushes the writable area), and nothing others see depends on it.
     const files = this.releaseLocal(c).then(() => removeWritableLayer(this.rootfsPaths(id)));
     const seen = async () => {
-      await this.opts.network?.teardownContainer(id);
       // The commit point: after a crash from here on, the next open finishes the removal (recovery.ts).
       await this.store.forget(id);
       this.live.delete(id);
+      await this.opts.network?.teardownContainer(id);
       await this.opts.volumes?.release(c.record, removeVolumes).catch(() => undefined);
       this.opts.events?.('destroy', c.record);
       // `wait --condition=removed` (the CLI's `run --rm`) answers now; remove() itself resolves once all is gone.

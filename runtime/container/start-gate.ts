@@ -78,21 +78,26 @@ export function gateHook(fifo: string): OciHook {
   return { path: '/bin/sh', args: ['sh', '-c', HOOK_SCRIPT, fifo], timeout: HOOK_TIMEOUT_SECONDS };
 }
 
-/** The engine's end of a gate: it opens when `until` resolves, and stays shut if it rejects. */
+/** The engine's end of a gate. */
 export interface HeldGate {
+  /** Open the gate when `work` resolves; keep it shut if it rejects. Once per gate. */
+  openWhen(work: Promise<void>): void;
   /** Give up the engine's end: call once runc is past the hook (the container runs) or has exited. */
   close(): Promise<void>;
 }
 
 /**
  * Hold the gate: the FIFO is opened read-write (never blocks, and keeps the pipe and the word in it alive
- * until the hook has read it, however late the hook comes), and the word is written when `until` settles.
+ * until the hook has read it, however late the hook comes); the word is written when the work settles.
  */
-export async function holdGate(fifo: string, until: Promise<void>): Promise<HeldGate> {
+export async function holdGate(fifo: string): Promise<HeldGate> {
   const handle = await fs.open(fifo, constants.O_RDWR | constants.O_NONBLOCK);
-  // A few bytes into an empty pipe: the write cannot block or be short.
-  const written = until.then(() => 'open\n', () => 'shut\n').then((word) => handle.write(word));
+  let written: Promise<unknown> = Promise.resolve();
   return {
+    openWhen(work) {
+      // A few bytes into an empty pipe: the write cannot block or be short.
+      written = work.then(() => 'open\n', () => 'shut\n').then((word) => handle.write(word));
+    },
     async close() {
       await written.catch(() => undefined);
       await handle.close();
