@@ -13,7 +13,6 @@ describe('container networking: cleanup and restart', () => {
   let host: string;
   let stateDir: string;
   let machineBefore: ReturnType<typeof snapshot>;
-  const netnsBefore = layerlabNetns();
 
   beforeAll(() => {
     machineBefore = snapshot(undefined);
@@ -48,10 +47,10 @@ describe('container networking: cleanup and restart', () => {
     expect(during.links.filter((l) => l.startsWith('llbr'))).toHaveLength(2);
     expect(during.links.filter((l) => l.startsWith('llv'))).toHaveLength(4);
     expect(during.rules).toMatch(/DNAT --to-destination 172\.17\.0\.2:80/);
-    expect(layerlabNetns().length - netnsBefore.length).toBe(4);
+    expect(layerlabNetns(stateDir)).toHaveLength(4);
     for (const id of ids) await net.teardownContainer(id);
     expect(snapshot(host)).toEqual(before);
-    expect(layerlabNetns()).toEqual(netnsBefore);
+    expect(layerlabNetns(stateDir)).toEqual([]);
     await net.teardownContainer(ids[0]!);
   });
 
@@ -68,7 +67,7 @@ describe('container networking: cleanup and restart', () => {
     // A new process opens the same state without the old one ever tearing anything down.
     const second = await NetworkManager.open({ stateDir, hostNetns: host });
     expect(snapshot(host)).toEqual(before);
-    expect(layerlabNetns()).toEqual(netnsBefore);
+    expect(layerlabNetns(stateDir)).toEqual([]);
     expect((second.inspectNetwork('mesh') as { Id: string }).Id).toBe(meshId);
     expect(second.hasContainer(id!)).toBe(false);
     const saved = JSON.parse(await fs.readFile(path.join(stateDir, 'networks', 'state.json'), 'utf8')) as { containers: object };

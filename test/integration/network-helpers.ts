@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -139,11 +139,17 @@ export function normaliseRules(save: string): string {
   return out.join('\n');
 }
 
-export function layerlabNetns(): string[] {
+/**
+ * Container netns of the engine whose state is `stateDir` (runtime/network/manager.ts names them
+ * `layerlab-<tag>-…`, the tag from the state dir), so that other engines on the machine, creating and
+ * removing their own meanwhile, do not move the count; without it, every engine's.
+ */
+export function layerlabNetns(stateDir?: string): string[] {
+  const prefix = stateDir === undefined ? 'layerlab-' : `layerlab-${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}-`;
   return sh('ip', ['netns', 'list'])
     .split('\n')
     .map((l) => l.split(' ')[0]!)
-    .filter((n) => n.startsWith('layerlab-'));
+    .filter((n) => n.startsWith(prefix));
 }
 
 export async function readHosts(file: string): Promise<string> {
