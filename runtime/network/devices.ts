@@ -62,12 +62,19 @@ export async function createEndpointDevices(d: EndpointDevices): Promise<void> {
     };
     // The container's end needs nothing of the host's (its gateway is on-link by its own address): side by side.
     const route = d.defaultVia ? [`route replace default via ${d.defaultVia} dev ${d.ifName}`] : [];
-    await allDone([hostSide(), ipBatch(d.containerNs, [`addr add ${d.cidr} dev ${d.ifName}`, `link set dev ${d.ifName} up`, ...route])]);
+    // Its loopback goes up here too: a container's netns is made bare (spare-netns.ts).
+    const inside = ['link set dev lo up', `addr add ${d.cidr} dev ${d.ifName}`, `link set dev ${d.ifName} up`, ...route];
+    await allDone([hostSide(), ipBatch(d.containerNs, inside)]);
   } catch (err) {
     await removeLink(d.hostNs, d.hostIf);
     if (br) await removeLink(d.hostNs, d.bridge);
     throw err;
   }
+}
+
+/** Bring up a container netns's loopback, for a container on no network with devices (`--network none`). */
+export async function loopbackUp(containerNs: string): Promise<void> {
+  await ip(containerNs, ['link', 'set', 'dev', 'lo', 'up']);
 }
 
 /** Point the container's default route at a network's gateway (or drop it when there is none left). */

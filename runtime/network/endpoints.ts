@@ -1,5 +1,6 @@
 import { conflict, forbidden, invalid } from '../errors.ts';
-import { bridgeName, createEndpointDevices, linkExists, removeLink, setDefaultRoute, vethName } from './devices.ts';
+import { allDone } from '../util/settle.ts';
+import { bridgeName, createEndpointDevices, linkExists, loopbackUp, removeLink, setDefaultRoute, vethName } from './devices.ts';
 import type { NetCore } from './core.ts';
 import { isHostName } from './hosts-file.ts';
 import { allocateIp, checkRequestedIp } from './ipam.ts';
@@ -56,15 +57,22 @@ function planEndpoint(core: NetCore, c: ContainerRecord, net: NetworkRecord, opt
   return ep;
 }
 
-/** Connect a set-up container to a network. The endpoint is on disk before any device exists. */
+/**
+ * Connect a set-up container to a network. The endpoint is on disk before any device exists. When its
+ * bridge exists already (the rules' model does not change), the rules are checked side by side with that.
+ */
 export async function attachEndpoint(core: NetCore, c: ContainerRecord, net: NetworkRecord, opts: AttachOptions): Promise<EndpointRecord> {
   checkAttach(c, net, opts, core);
   const ep = planEndpoint(core, c, net, opts);
   c.endpoints.push(ep);
-  await core.save();
   try {
-    if (ep.hostIf) await plumb(core, c, net, ep);
-    await core.applyFirewall();
+    const devices = async () => {
+      await core.save();
+      await (ep.hostIf ? plumb(core, c, net, ep) : loopbackUp(c.netns));
+    };
+    const modelKnown = !ep.hostIf || core.bridges.has(net.id);
+    await allDone([devices(), modelKnown ? core.applyFirewall() : undefined]);
+    if (!modelKnown) await core.applyFirewall();
     await core.refreshHosts([c.id, ...core.neighbours(c.id, [net.id])], c.id);
   } catch (err) {
     // Report the attach failure, not a rollback one; restart recovery removes anything left behind.

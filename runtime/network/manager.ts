@@ -9,7 +9,7 @@ import { Firewall } from './firewall.ts';
 import { parseExtraHosts } from './hosts-file.ts';
 import { checkUserSubnet, defaultPools, pickSubnet } from './ipam.ts';
 import { formatCidr, formatIp, parseCidr } from './ipv4.ts';
-import { addNetns, deleteNetns, netnsExists, netnsPath, type HostNetns } from './netns.ts';
+import { addBareNetns, deleteNetns, netnsExists, netnsPath, type HostNetns } from './netns.ts';
 import {
   attachedCount, checkCreate, findNetwork, isPredefined, matchesFilters, newRecord, PREDEFINED,
   type NetworkCreateOptions, type NetworkFilters,
@@ -162,8 +162,8 @@ export class NetworkManager {
   }
 
   /**
-   * Create the container's netns (loopback up, nothing else: `--network none` stops here) and write its
-   * hosts file. The runtime passes `netnsPath` to runc as the network namespace path.
+   * Create the container's netns (bare: its first attach, `none` included, brings its loopback up) and
+   * write its hosts file. The runtime passes `netnsPath` to runc as the network namespace path.
    */
   setupContainer(id: string, opts: ContainerNetOptions): Promise<{ netns: string; netnsPath: string }> {
     return this.locked(async () => {
@@ -177,7 +177,7 @@ export class NetworkManager {
       this.core.state.containers[id] = record;
       await this.core.save();
       try {
-        if (!spare) await addNetns(netns);
+        if (!spare) await addBareNetns(netns);
         await this.core.refreshHosts([id], id);
       } catch (err) {
         await deleteNetns(netns);
@@ -260,7 +260,7 @@ export class NetworkManager {
     const veths = c.endpoints.flatMap((e) => (e.hostIf ? [e.hostIf] : []));
     // The rules change only if it published ports (its bridge, if unused now, goes later with its rules).
     const rules = c.ports.length > 0 ? this.core.applyFirewall() : undefined;
-    await allDone([this.core.removeLinks(veths), deleteNetns(c.netns), rules, this.spares.fill().catch(() => undefined)]);
+    await allDone([this.core.removeLinks(veths), this.spares.replace(c.netns), rules]);
     if (this.core.deadBridges().length === 0) return;
     clearTimeout(this.reapTimer);
     this.reapTimer = setTimeout(() => void this.locked(() => this.reapBridges()).catch(() => undefined), BRIDGE_LINGER_MS);

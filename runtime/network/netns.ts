@@ -83,10 +83,15 @@ export async function ignoreMissing(work: Promise<unknown>): Promise<void> {
   }
 }
 
-/** Create a named netns with its loopback up: the `--network none` state, and the base for every container. */
+/** Create a named netns with its loopback up (a sandbox's host netns). */
 export async function addNetns(name: string): Promise<void> {
-  await run('ip', ['netns', 'add', checkNetnsName(name)], { timeoutMs: TOOL_TIMEOUT_MS });
+  await addBareNetns(name);
   await ip(name, ['link', 'set', 'lo', 'up']);
+}
+
+/** Create a named netns, nothing in it up: a container's, whose first attach brings its loopback up. */
+export async function addBareNetns(name: string): Promise<void> {
+  await run('ip', ['netns', 'add', checkNetnsName(name)], { timeoutMs: TOOL_TIMEOUT_MS });
 }
 
 export async function deleteNetns(name: string): Promise<void> {

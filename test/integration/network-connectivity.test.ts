@@ -42,6 +42,8 @@ describe('container networking: reachability and isolation', () => {
     expect(a.gateway).toBe('172.17.0.1');
     await serve(b.netnsPath, 8000, 'b');
     expect(probe(a.netnsPath, b.ip, 8000)).toBe(`b:${a.ip}`);
+    // Its loopback is up too (a container's netns is made bare; its first attach brings lo up).
+    expect(probe(b.netnsPath, '127.0.0.1', 8000)).toBe('b:127.0.0.1');
     // The container end carries Docker's IP-derived MAC and the default route via the gateway.
     expect(sh('nsenter', [`--net=${a.netnsPath}`, '--', 'ip', '-o', 'link', 'show', 'eth0'])).toContain('02:42:ac:11:00:02');
     expect(sh('nsenter', [`--net=${a.netnsPath}`, '--', 'ip', 'route'])).toContain('default via 172.17.0.1 dev eth0');

@@ -1,13 +1,15 @@
+import { promises as fs } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NetworkManager } from '../../runtime/network/index.ts';
-import { closeTestHost, containerId, openTestHost, sh, snapshot, type TestHost } from './network-helpers.ts';
+import { NetworkManager } from '../../runtime/network/index.ts';
+import { closeTestHost, containerId, deleteNetns, layerlabNetns, makeNetns, openTestHost, sh, snapshot, tempStateDir, type TestHost } from './network-helpers.ts';
 
 /**
  * The fast paths of container networking keep their guarantees: the firewall, checked rather than rewritten
  * when its model is unchanged, is still repaired at the next attach after someone flushed the host's rules;
  * a bridge deleted behind the engine's back is made again; a released container is forgotten at once and
  * its devices are gone when `gone` settles, while its bridge lingers for the next container until a
- * teardown or shutdown removes it.
+ * teardown or shutdown removes it; spare netns are refilled as released ones go, and a spare's loopback
+ * comes up with its first attach.
  */
 describe('container networking: fast paths that still repair and clean up', () => {
   let t: TestHost;
@@ -71,5 +73,36 @@ describe('container networking: fast paths that still repair and clean up', () =
     const b = await started('b');
     await net.teardownContainer(b);
     expect(snapshot(host)).toEqual(before);
+  });
+
+  it('refills its spare netns as a released one goes, and brings a spare\'s loopback up at its first attach', async () => {
+    const spareHost = makeNetns('spare');
+    const stateDir = tempStateDir('spare');
+    const m = await NetworkManager.open({ stateDir, hostNetns: spareHost, spareNetns: 2 });
+    try {
+      const loUp = (ns: string) => /<[^>]*\bUP\b/.test(sh('ip', ['-n', ns, 'link', 'show', 'lo']));
+      const bridged = containerId();
+      const { netns } = await m.setupContainer(bridged, { name: 'bridged', hostname: 'bridged' });
+      const ours = () => layerlabNetns().filter((n) => n.startsWith(netns.slice(0, netns.lastIndexOf('-') + 1)));
+      expect(netns).toMatch(/-s[0-9a-f]{12}$/);
+      await m.attach(bridged, 'bridge');
+      expect(loUp(netns)).toBe(true);
+      const lonely = containerId();
+      const none = (await m.setupContainer(lonely, { name: 'lonely', hostname: 'lonely' })).netns;
+      expect(loUp(none)).toBe(false);
+      await m.attach(lonely, 'none');
+      expect(loUp(none)).toBe(true);
+      expect(ours().sort()).toEqual([netns, none].sort());
+      for (const id of [bridged, lonely]) await (await m.releaseContainer(id)).gone;
+      const spares = ours();
+      expect(spares).toHaveLength(2);
+      expect(spares).not.toContain(netns);
+      expect(spares).not.toContain(none);
+      for (const ns of spares) expect(loUp(ns)).toBe(false);
+    } finally {
+      await m.shutdown();
+      deleteNetns(spareHost);
+      await fs.rm(stateDir, { recursive: true, force: true });
+    }
   });
 });
