@@ -40,36 +40,42 @@ export interface EndpointDevices {
 }
 
 /**
- * Create and wire one veth pair (and the network's bridge first, when it is new) in three `ip` runs: the
- * links, then the host side (sysctls, up) beside the container side (address, up, route). On failure the
- * pair is removed (deleting one end removes both), and so is a bridge made here.
+ * Create and wire one veth pair: the host end made, enslaved and up in one `ip` run, then the container end
+ * configured in another, beside a new bridge's own setup (its sysctls must precede its being up). On failure
+ * the pair is removed (deleting one end removes both), and so is a bridge made here.
  */
 export async function createEndpointDevices(d: EndpointDevices): Promise<void> {
   const br = d.newBridgeCidr;
   try {
+    // A bridge port never needs an IPv6 address (nothing on the host to probe through it, and frames it takes
+    // go to the bridge, never to its own stack): no address generation, set before it is up.
     await ipBatch(d.hostNs, [
       ...(br ? [`link add name ${d.bridge} type bridge`] : []),
       `link add name ${d.hostIf} type veth peer name ${d.ifName} address ${d.mac} netns ${d.containerNs}`,
+      `link set dev ${d.hostIf} addrgenmode none`,
       `link set dev ${d.hostIf} master ${d.bridge}`,
+      `link set dev ${d.hostIf} up`,
     ]);
-    // Before anything is up. No IPv6 on the bridge: its link-local address would let containers reach host
-    // services bound to ::; nor on a bridge port, which never needs an address (nothing on the host to probe).
-    // route_localnet lets DNAT'ed connections from 127.0.0.1 in the host netns leave through the bridge.
-    const bridgeSysctls: Array<[string, string]> = br ? [[`net.ipv6.conf.${d.bridge}.disable_ipv6`, '1'], [`net.ipv4.conf.${d.bridge}.route_localnet`, '1']] : [];
-    const hostSide = async () => {
-      await setSysctls(d.hostNs, [...bridgeSysctls, [`net.ipv6.conf.${d.hostIf}.disable_ipv6`, '1']]);
-      await ipBatch(d.hostNs, [...(br ? [`addr add ${br} dev ${d.bridge}`, `link set dev ${d.bridge} up`] : []), `link set dev ${d.hostIf} up`]);
-    };
-    // The container's end needs nothing of the host's (its gateway is on-link by its own address): side by side.
+    // The container's end needs nothing more of the host's (its gateway is on-link by its own address).
     const route = d.defaultVia ? [`route replace default via ${d.defaultVia} dev ${d.ifName}`] : [];
     // Its loopback goes up here too: a container's netns is made bare (spare-netns.ts).
-    const inside = ['link set dev lo up', `addr add ${d.cidr} dev ${d.ifName}`, `link set dev ${d.ifName} up`, ...route];
-    await allDone([hostSide(), ipBatch(d.containerNs, inside)]);
+    const inside = ipBatch(d.containerNs, ['link set dev lo up', `addr add ${d.cidr} dev ${d.ifName}`, `link set dev ${d.ifName} up`, ...route]);
+    await allDone([br ? bringUpBridge(d.hostNs, d.bridge, br) : undefined, inside]);
   } catch (err) {
     await removeLink(d.hostNs, d.hostIf);
     if (br) await removeLink(d.hostNs, d.bridge);
     throw err;
   }
+}
+
+/**
+ * A new bridge's sysctls, before it is up: no IPv6 on it (its link-local address would let containers reach
+ * host services bound to ::), and route_localnet, which lets DNAT'ed connections from 127.0.0.1 in the host
+ * netns leave through it. Then its address, and up.
+ */
+async function bringUpBridge(ns: HostNetns, bridge: string, cidr: string): Promise<void> {
+  await setSysctls(ns, [[`net.ipv6.conf.${bridge}.disable_ipv6`, '1'], [`net.ipv4.conf.${bridge}.route_localnet`, '1']]);
+  await ipBatch(ns, [`addr add ${cidr} dev ${bridge}`, `link set dev ${bridge} up`]);
 }
 
 /** Bring up a container netns's loopback, for a container on no network with devices (`--network none`). */

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkManager } from '../../runtime/network/index.ts';
-import { closeTestHost, containerId, openTestHost, probe, probeByName, sh, startServer, type Server, type TestHost } from './network-helpers.ts';
+import { closeTestHost, containerId, openTestHost, probe, probeByName, sh, snapshot, startServer, type Server, type TestHost } from './network-helpers.ts';
 
 /**
  * Real netns, veths, bridges and iptables inside a test-created host netns: reachability on one network,
@@ -44,6 +44,10 @@ describe('container networking: reachability and isolation', () => {
     expect(probe(a.netnsPath, b.ip, 8000)).toBe(`b:${a.ip}`);
     // Its loopback is up too (a container's netns is made bare; its first attach brings lo up).
     expect(probe(b.netnsPath, '127.0.0.1', 8000)).toBe('b:127.0.0.1');
+    // The bridge ports carry no IPv6 address: nothing on the host is reachable through them.
+    const ports = snapshot(host).links.filter((l) => l.startsWith('llv'));
+    expect(ports).toHaveLength(2);
+    for (const l of ports) expect(sh('ip', ['-n', host, '-6', 'addr', 'show', 'dev', l]).trim()).toBe('');
     // The container end carries Docker's IP-derived MAC and the default route via the gateway.
     expect(sh('nsenter', [`--net=${a.netnsPath}`, '--', 'ip', '-o', 'link', 'show', 'eth0'])).toContain('02:42:ac:11:00:02');
     expect(sh('nsenter', [`--net=${a.netnsPath}`, '--', 'ip', 'route'])).toContain('default via 172.17.0.1 dev eth0');
