@@ -443,15 +443,12 @@ export class ContainerRuntime {
     await removal.finally(() => this.removals.delete(removal));
   }
 
-  /** remove() under the container's lock: what others see goes first, the files side by side with it. */
+  /** remove() under the container's lock: what others see goes first, the files after it. */
   private async removeLocked(c: Live, removeVolumes: boolean): Promise<void> {
     if (c.removed) return;
     c.removed = true;
     c.state = { ...c.state, Status: 'removing' };
     const id = c.record.Id;
-    // The files go side by side with the removal others see; unmounting alone can take tens of milliseconds
-    // (it flushes the writable area), and nothing others see depends on it.
-    const files = this.releaseLocal(c).then(() => removeWritableLayer(this.rootfsPaths(id)));
     const seen = async () => {
       // The commit point: after a crash from here on, the next open finishes the removal (recovery.ts).
       await this.store.forget(id);
@@ -462,7 +459,11 @@ export class ContainerRuntime {
       // `wait --condition=removed` (the CLI's `run --rm`) answers now; remove() itself resolves once all is gone.
       c.notifyRemoved();
     };
-    await allDone([seen(), files]);
+    const shown = seen();
+    // The files go once the removal is seen, since nothing others see depends on them: unmounting alone can
+    // take tens of milliseconds (it flushes the writable area), and its spawn would block the answer for a few.
+    const files = shown.catch(() => undefined).then(() => this.releaseLocal(c)).then(() => removeWritableLayer(this.rootfsPaths(id)));
+    await allDone([shown, files]);
     await this.store.remove(id);
   }
 
