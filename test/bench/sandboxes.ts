@@ -138,8 +138,8 @@ try {
   const eachKiB = (memBefore - memAvailableKiB()) / Math.max(1, live.length);
   const rssEachKiB = (treeRssKiB(server.pid) - rssBefore) / Math.max(1, live.length);
   lines.push(row(`idle sandboxes created (target ${IDLE_TARGET})`, live.length, undefined, ''));
-  lines.push(row('memory per idle sandbox (MemAvailable delta)', eachKiB / 1024, undefined, 'MiB'));
-  lines.push(row('memory per idle sandbox (server process tree RSS)', rssEachKiB / 1024, undefined, 'MiB'));
+  lines.push(row('memory per idle sandbox: MemAvailable drop', eachKiB / 1024, undefined, 'MiB'));
+  lines.push(row('memory per idle sandbox: RSS of server tree', rssEachKiB / 1024, undefined, 'MiB'));
   lines.push(row('time to create them all', (performance.now() - t0) / 1000, undefined, 's'));
   if (failure) notes.push(failure);
   for (const t of live) t.close();
