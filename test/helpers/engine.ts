@@ -106,3 +106,12 @@ export async function waitFor(check: () => boolean, timeoutMs: number): Promise<
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Wait until `url` answers 200 (a server starting in a container behind a published port). */
+export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  let up = false;
+  await waitFor(() => {
+    void fetch(url).then((r) => (up = r.status === 200), () => undefined);
+    return up;
+  }, timeoutMs);
+}

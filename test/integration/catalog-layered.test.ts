@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ANNOTATION, type LayoutIndex } from '../../runtime/catalog/layout.ts';
 import { DOCKERFILES_DIR } from '../../runtime/catalog/dockerfile-images.ts';
 import { Catalog, Engine, serveEngineApi, SHELL_IMAGE, Store } from '../../runtime/index.ts';
-import { CATALOG_DIR, DOCKER_20, startEngine, waitFor, type DockerResult, type TestEngine } from '../helpers/engine.ts';
+import { CATALOG_DIR, DOCKER_20, startEngine, waitForHttp, type DockerResult, type TestEngine } from '../helpers/engine.ts';
 import { blobPath, readLayer, readLayoutImages, type LayoutImage } from '../helpers/layout.ts';
 
 const execFileAsync = promisify(execFile);
@@ -205,11 +205,7 @@ describe('node, python and registry through the real docker CLI', () => {
 
   it('runs registry:2 on a published port that takes pushes and serves pulls', async () => {
     ok('run', '-d', '--name', 'catalog-langs-registry', '-p', `${port}:5000`, 'registry:2');
-    let up = false;
-    await waitFor(() => {
-      void fetch(`http://127.0.0.1:${port}/v2/`).then((r) => (up = r.status === 200), () => undefined);
-      return up;
-    }, 20_000);
+    await waitForHttp(`http://127.0.0.1:${port}/v2/`, 20_000);
     const ref = `localhost:${port}/learner/box:v1`;
     ok('tag', 'busybox', ref);
     expect(ok('push', ref)).toMatch(/v1: digest: sha256:[0-9a-f]{64} size: \d+/);

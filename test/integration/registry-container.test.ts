@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, promises as fs, writeFileSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEngine, waitFor, type TestEngine } from '../helpers/engine.ts';
+import { startEngine, waitFor, waitForHttp, type TestEngine } from '../helpers/engine.ts';
 import { freePort } from './registry-peers.ts';
 
 const REGISTRY = '/usr/bin/docker-registry';
@@ -53,11 +53,7 @@ describe.skipIf(!available)('a registry container on localhost', () => {
     expect(run.code, run.stderr).toBe(0);
     // Ready when the registry answers through the published port.
     await waitFor(() => engine.docker(['port', 'registry', '5000']).stdout.includes(String(port)), 10_000);
-    let up = false;
-    await waitFor(() => {
-      void fetch(`http://127.0.0.1:${port}/v2/`).then((r) => (up = r.status === 200), () => undefined);
-      return up;
-    }, 20_000);
+    await waitForHttp(`http://127.0.0.1:${port}/v2/`, 20_000);
 
     const ref = `localhost:${port}/learner/box:v1`;
     expect(engine.docker(['tag', 'busybox', ref]).code).toBe(0);
