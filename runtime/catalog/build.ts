@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { shortId } from '../util/digest.ts';
-import { fsyncDir, pathExists } from '../util/fsx.ts';
+import { syncPath, pathExists } from '../util/fsx.ts';
 import { KeyedMutex } from '../util/locks.ts';
 import { withBuildLock } from './build-lock.ts';
 import { busyboxRecipe } from './busybox.ts';
@@ -78,7 +78,7 @@ async function buildCatalog(dir: string, stamp: string, plan: CatalogPlan, log: 
     // its images keep them (the store hard-links blobs), new imports see the new catalog.
     if (await pathExists(dir)) await fs.rename(dir, path.join(scratch, 'previous'));
     await fs.rename(writer.dir, dir);
-    await fsyncDir(path.dirname(dir));
+    await syncPath(path.dirname(dir));
     log(`image catalog ready: ${[...recipes, ...dockerfiles].flatMap((r) => r.refs).join(', ')} (${seconds(started)})`);
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { packDirectory } from '../archive/pack-dir.ts';
 import { Hasher, hexOf, type Digest } from '../util/digest.ts';
-import { syncFile } from '../util/fsx.ts';
+import { syncPath } from '../util/fsx.ts';
 
 export interface LayerBlob {
   /** sha256 of the gzip bytes: the blob's name and the manifest's layer digest. */
@@ -38,7 +38,7 @@ export async function writeGzipBlob(tar: Readable, blobsDir: string): Promise<Om
   const tmp = path.join(blobsDir, `.tmp-layer-${randomBytes(6).toString('hex')}`);
   try {
     await pipeline(tar, tap(diff), createGzip(), tap(blob), createWriteStream(tmp, { mode: 0o644 }));
-    await syncFile(tmp);
+    await syncPath(tmp);
     const digest = blob.digest();
     await fs.rename(tmp, path.join(blobsDir, hexOf(digest)));
     return { digest, size: blob.size, diffId: diff.digest() };

@@ -5,7 +5,7 @@ import { serializeConfig, type ImageConfig } from '../image/config.ts';
 import { canonicalString, parseTaggedReference } from '../image/reference.ts';
 import { LAYER_MEDIA_TYPE } from '../store/layer-store.ts';
 import { hexOf, sha256, type Digest } from '../util/digest.ts';
-import { fsyncDir, syncFile } from '../util/fsx.ts';
+import { syncPath } from '../util/fsx.ts';
 import { writeGzipBlob, writeLayerBlob } from './layer-blob.ts';
 import { catalogError } from './recipe.ts';
 import {
@@ -115,15 +115,15 @@ export class LayoutWriter {
   async finish(): Promise<void> {
     const index: LayoutIndex = { schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: this.manifests };
     await this.writeFile('index.json', JSON.stringify(index, null, 2));
-    await fsyncDir(this.blobsDir);
-    await fsyncDir(this.dir);
+    await syncPath(this.blobsDir);
+    await syncPath(this.dir);
   }
 
   /** Write and flush a file inside the layout (a scratch directory, so no temp-and-rename is needed). */
   async writeFile(rel: string, data: string | Buffer): Promise<void> {
     const file = path.join(this.dir, rel);
     await fs.writeFile(file, data, { mode: 0o644 });
-    await syncFile(file);
+    await syncPath(file);
   }
 }
 

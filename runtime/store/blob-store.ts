@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import { EngineError, invalid, isErrno, notFound } from '../errors.ts';
 import { Hasher, hexOf, isDigest, type Digest } from '../util/digest.ts';
-import { BULK_STREAM_BYTES, fsyncDir, removeStaleTemps, syncFile, tempPathFor } from '../util/fsx.ts';
+import { BULK_STREAM_BYTES, removeStaleTemps, syncPath, tempPathFor } from '../util/fsx.ts';
 
 export interface PutResult {
   digest: Digest;
@@ -84,9 +84,9 @@ export class BlobStore {
       if (opts.expected && opts.expected !== digest) {
         throw new EngineError('INVALID', `digest mismatch: expected ${opts.expected}, got ${digest}`);
       }
-      await syncFile(tmp);
+      await syncPath(tmp);
       await fs.rename(tmp, this.path(digest));
-      await fsyncDir(this.dir);
+      await syncPath(this.dir);
       return { digest, size: hasher.size };
     } finally {
       await fs.rm(tmp, { force: true });

@@ -4,7 +4,7 @@ import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.ts
 import { invalid, notFound } from '../errors.ts';
 import { parseConfig, serializeConfig, type ImageConfig } from '../image/config.ts';
 import { chainIds, type Digest } from '../util/digest.ts';
-import { fsyncDir, removeStaleTemps } from '../util/fsx.ts';
+import { syncPath, removeStaleTemps } from '../util/fsx.ts';
 import { ReadWriteLock } from '../util/locks.ts';
 import { BlobStore } from './blob-store.ts';
 import { LayerStore, type LayerRecord } from './layer-store.ts';
@@ -85,7 +85,7 @@ export class Store {
     await this.namespaces.get(name)?.catch(() => undefined);
     this.namespaces.delete(name);
     await fs.rm(file, { force: true });
-    await fsyncDir(this.namespaceDir);
+    await syncPath(this.namespaceDir);
   }
 
   /** Add a source of GC roots; returns the function that removes it again. */

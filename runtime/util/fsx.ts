@@ -33,21 +33,15 @@ export async function atomicWriteFile(target: string, data: string | Uint8Array,
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(path.dirname(target));
+  await syncPath(path.dirname(target));
 }
 
-/** Flush a finished file to disk before it is renamed into place, so a crash cannot leave it torn. */
-export async function syncFile(file: string): Promise<void> {
+/**
+ * Flush a file or a directory to disk: a finished file before it is renamed into place (so a crash cannot
+ * leave it torn), a directory after a rename in it (so the new name survives).
+ */
+export async function syncPath(file: string): Promise<void> {
   const handle = await fs.open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();
   } finally {
