@@ -27,7 +27,7 @@ export interface SandboxSettings {
 /** Thrown by create() when the client already holds its share of sandboxes. */
 export class ClientLimitError extends Error {
   constructor(limit: number) {
-    super(`this address already has ${limit} sandbox${limit === 1 ? '' : 'es'}: close one (Reset in its tab) or wait for it to time out`);
+    super(`this address already has ${limit} sandbox${limit === 1 ? '' : 'es'}; try again when one of them times out`);
   }
 }
 

@@ -48,7 +48,7 @@ const q = (path: string): string => `?path=${encodeURIComponent(path)}`;
 const json = (v: unknown): [string, string] => [JSON.stringify(v), 'application/json'];
 
 /** The session result: the sandbox, or the "every slot is taken" answer. */
-export type SessionResult = { ok: true; session: SessionInfo } | { ok: false; full: Full };
+export type SessionResult = { ok: true; session: SessionInfo } | { ok: false; full: Full & { perClient: boolean } };
 
 /** Creates or resumes this browser's sandbox; 503: the server is full, 429: this address holds its share. */
 export async function startSession(): Promise<SessionResult> {
@@ -58,7 +58,7 @@ export async function startSession(): Promise<SessionResult> {
     if (err instanceof ApiError && (err.status === 503 || err.status === 429)) {
       const body = err.body as Partial<Full> | undefined;
       const retry = typeof body?.retryAfterSeconds === 'number' ? body.retryAfterSeconds : 60;
-      return { ok: false, full: { message: err.message, retryAfterSeconds: retry } };
+      return { ok: false, full: { message: err.message, retryAfterSeconds: retry, perClient: err.status === 429 } };
     }
     throw err;
   }
