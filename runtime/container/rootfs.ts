@@ -3,7 +3,7 @@ import path from 'node:path';
 import { EngineError } from '../errors.ts';
 import { pathExists } from '../util/fsx.ts';
 import { isMountPoint, unmount } from './mountinfo.ts';
-import { runIn } from './tool.ts';
+import { run } from '../util/exec.ts';
 
 /**
  * Docker's init layer: placeholders for what the runtime mounts over (hosts, hostname, resolv.conf, the
@@ -54,7 +54,7 @@ export async function mountRootfs(imageLowers: readonly string[], initLayer: str
   // index=off: the same lower dirs are mounted by many containers at once (as moby's overlay2 does).
   const options = `lowerdir=${lowers.join(':')},upperdir=${paths.upper},workdir=${paths.work},index=off`;
   if (options.length > 4000) throw new EngineError('INTERNAL', `image has too many layers to mount (${imageLowers.length})`);
-  await runIn(layersRoot, 'mount', ['-t', 'overlay', 'overlay', '-o', options, paths.merged]);
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', options, paths.merged], { cwd: layersRoot, timeoutMs: 30_000 });
 }
 
 export async function unmountRootfs(paths: RootfsPaths): Promise<void> {

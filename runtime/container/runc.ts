@@ -1,10 +1,11 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import pty from 'node-pty';
 import { EngineError } from '../errors.ts';
+import { runTool } from '../util/tool-runner.ts';
 
 /** A foreground runc process (`runc run` or `runc exec`): the container process's parent and its shim. */
 export interface RuncProcess {
@@ -60,16 +61,13 @@ export class Runc {
   }
 
   /** Run a short runc subcommand (kill, delete, state, pause, …) and return its stdout. */
-  call(args: string[], logFile: string, timeoutMs = 30_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      execFile(this.binary, [...this.globalArgs(logFile), ...args], { env: ENV, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (!err) return resolve(String(stdout));
-        void lastRuncError(logFile).then((logged) => {
-          const detail = logged ?? (String(stderr).trim().split('\n').pop() || err.message);
-          reject(new EngineError('INTERNAL', `runc ${args[0]}: ${detail}`, { cause: err }));
-        });
-      });
+  async call(args: string[], logFile: string, timeoutMs = 30_000): Promise<string> {
+    const result = await runTool(this.binary, [...this.globalArgs(logFile), ...args], { env: ENV, timeoutMs }).catch((err: Error) => {
+      throw new EngineError('INTERNAL', `runc ${args[0]}: ${err.message}`, { cause: err });
     });
+    if (result.how === 'exited' && result.code === 0) return result.stdout.toString();
+    const detail = (await lastRuncError(logFile)) ?? (result.stderr.toString().trim().split('\n').pop() || `runc ended: ${result.how}`);
+    throw new EngineError('INTERNAL', `runc ${args[0]}: ${detail}`);
   }
 
   /** True while runc keeps state for the container (its directory in the root). */

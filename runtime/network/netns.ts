@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { invalid, isErrno } from '../errors.ts';
-import { run } from '../util/exec.ts';
+import { run, ToolError } from '../util/exec.ts';
 
 /**
  * The engine's "host" network namespace: undefined for the engine process's own (the standalone engine on
@@ -40,10 +40,10 @@ export async function ipBatch(ns: HostNetns, lines: readonly string[], opts: { f
   try {
     await run('ip', args, { timeoutMs: TOOL_TIMEOUT_MS, input: `${lines.join('\n')}\n` });
   } catch (err) {
-    // The tool's error message holds its whole stderr: one line per failed command, and a summary.
-    const stderr = (err as Error & { cause?: Error }).cause?.message ?? '';
-    const real = stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l) && !MISSING.test(l));
-    if (!opts.force || real.length > 0) throw err;
+    // With -force, stderr has one line per failed command and a summary: only "already gone" ones are fine.
+    if (!opts.force || !(err instanceof ToolError)) throw err;
+    const real = err.stderr.split('\n').filter((l) => l.trim() && !/^Command failed/.test(l) && !MISSING.test(l));
+    if (real.length > 0) throw err;
   }
 }
 

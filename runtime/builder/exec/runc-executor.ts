@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { isMountPoint, mountsUnder, unmount } from '../../container/mountinfo.ts';
 import type { ContainerRuntime } from '../../container/runtime.ts';
-import { runIn } from '../../container/tool.ts';
+import { run } from '../../util/exec.ts';
 import type { HostConfig } from '../../container/types.ts';
 import { EngineError } from '../../errors.ts';
 import type { Store } from '../../store/store.ts';
@@ -128,5 +128,5 @@ async function mountReadOnly(lowers: string[], target: string): Promise<void> {
   const rel = lowers.map((d) => (path.dirname(path.dirname(d)) === base ? path.relative(base, d) : d));
   const options = `ro,lowerdir=${rel.join(':')}`;
   if (options.length > 4000) throw new EngineError('INTERNAL', `image has too many layers to mount (${lowers.length})`);
-  await runIn(base, 'mount', ['-t', 'overlay', 'overlay', '-o', options, target]);
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', options, target], { cwd: base, timeoutMs: 30_000 });
 }
