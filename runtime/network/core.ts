@@ -67,6 +67,11 @@ export class NetCore {
     return this.firewall.apply(this.firewallModel());
   }
 
+  /** Re-apply the rules if someone changed them behind the engine's back. */
+  repairFirewall(): Promise<void> {
+    return this.firewall.repair(this.firewallModel());
+  }
+
   /** Subnets a new network must not overlap: every network's, and every route of the host netns. */
   async takenSubnets(): Promise<Subnet[]> {
     const taken = this.state.networks.flatMap((n) => (n.subnet ? [parseCidr(n.subnet)!] : []));

@@ -71,10 +71,10 @@ export class Firewall {
   }
 
   /**
-   * Make the kernel's rules match the model: whole (so they never drift from it, whoever changed them), in
-   * one iptables-restore transaction when the jumps' state is known. A transaction costs tens of
-   * milliseconds of kernel work, so the same model again is only checked (one iptables-save): containers
-   * started one after another on one network do not each pay for a rewrite.
+   * Make the kernel's rules match the model: whole, in one iptables-restore transaction when the jumps'
+   * state is known. A transaction costs tens of milliseconds of kernel work, so the same model again changes
+   * nothing: containers started one after another on one network do not each pay for a rewrite, nor for a
+   * check (repair() is the engine's periodic check that nobody changed them meanwhile).
    */
   async apply(model: FirewallModel): Promise<void> {
     if (model.bridges.length === 0 && model.ports.length === 0) {
@@ -82,7 +82,7 @@ export class Firewall {
       return;
     }
     const text = this.render(model, []);
-    if (this.jumpsThere && this.applied === text && (await this.intact(text))) return;
+    if (this.jumpsThere && this.applied === text) return;
     this.applied = undefined;
     if (model.bridges.some((b) => b.egressAllow.length > 0)) await setSysctl(this.ns, 'net.ipv4.ip_forward', '1');
     const known = this.jumpsThere;
@@ -94,6 +94,16 @@ export class Firewall {
     }
     this.jumpsThere = true;
     this.applied = text;
+  }
+
+  /**
+   * Apply the model (the one last applied) again if the kernel's rules no longer match it: someone flushed
+   * the host's rules, a firewall manager reloaded. One iptables-save when they are intact.
+   */
+  async repair(model: FirewallModel): Promise<void> {
+    if (!this.applied || !this.jumpsThere || (await this.intact(this.applied))) return;
+    this.applied = undefined;
+    await this.apply(model);
   }
 
   /**

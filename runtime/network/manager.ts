@@ -31,6 +31,8 @@ export interface NetworkManagerOptions {
   pools?: readonly string[];
   /** How many container netns to keep made ahead of time (see SpareNetns). Default: none. */
   spareNetns?: number;
+  /** How often the firewall is checked (and repaired) while it has rules. Default: FIREWALL_CHECK_MS. */
+  firewallCheckMs?: number;
 }
 
 export interface ContainerNetOptions {
@@ -50,6 +52,11 @@ const ID_RE = /^[0-9a-f]{12,64}$/;
  * work). Nothing is attached to it meanwhile, and its rules stay with it.
  */
 const BRIDGE_LINGER_MS = 5000;
+/**
+ * The firewall is checked on this period, not at each container start (one iptables-save costs the start
+ * ~10 ms): rules flushed behind the engine's back are back within it, whether or not containers start.
+ */
+const FIREWALL_CHECK_MS = 10_000;
 
 /**
  * Container networking for one engine: networks (bridge, none, host-refused, user-defined bridges), each
@@ -59,6 +66,7 @@ const BRIDGE_LINGER_MS = 5000;
 export class NetworkManager {
   private readonly mutex = new KeyedMutex();
   private reapTimer?: NodeJS.Timeout;
+  private firewallTimer?: NodeJS.Timeout;
 
   private constructor(
     private readonly core: NetCore,
@@ -79,6 +87,8 @@ export class NetworkManager {
     const manager = new NetworkManager(core, new SpareNetns(core.netnsPrefix, opts.spareNetns ?? 0));
     await manager.ensurePredefined();
     await manager.spares.fill();
+    manager.firewallTimer = setInterval(() => void manager.locked(() => core.repairFirewall()).catch(() => undefined), opts.firewallCheckMs ?? FIREWALL_CHECK_MS);
+    manager.firewallTimer.unref();
     return manager;
   }
 
@@ -275,12 +285,12 @@ export class NetworkManager {
     await this.core.applyFirewall();
   }
 
-  /** True while the container has a netns from setupContainer. */
   /** Every port published now, with the ID of the container it leads to. */
   publishedPorts(): Array<{ id: string; port: PublishedPort }> {
     return Object.values(this.core.state.containers).flatMap((c) => c.ports.map((port) => ({ id: c.id, port })));
   }
 
+  /** True while the container has a netns from setupContainer. */
   hasContainer(id: string): boolean {
     return id in this.core.state.containers;
   }
@@ -293,6 +303,7 @@ export class NetworkManager {
   /** Remove every netns, device and rule (engine stop, sandbox destruction); networks stay in state. */
   shutdown(): Promise<void> {
     clearTimeout(this.reapTimer);
+    clearInterval(this.firewallTimer);
     return this.locked(async () => {
       await this.core.reset();
       this.spares.clear();

@@ -192,10 +192,10 @@ export interface TestHost {
   servers: Server[];
 }
 
-export async function openTestHost(tag: string): Promise<TestHost> {
+export async function openTestHost(tag: string, opts: { firewallCheckMs?: number } = {}): Promise<TestHost> {
   const host = makeNetns(tag);
   const stateDir = tempStateDir(tag);
-  return { host, stateDir, net: await NetworkManager.open({ stateDir, hostNetns: host }), servers: [] };
+  return { host, stateDir, net: await NetworkManager.open({ stateDir, hostNetns: host, ...opts }), servers: [] };
 }
 
 export async function closeTestHost(t: TestHost | undefined): Promise<void> {

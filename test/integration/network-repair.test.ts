@@ -4,8 +4,8 @@ import { NetworkManager } from '../../runtime/network/index.ts';
 import { closeTestHost, containerId, deleteNetns, layerlabNetns, makeNetns, openTestHost, sh, snapshot, tempStateDir, type TestHost } from './network-helpers.ts';
 
 /**
- * The fast paths of container networking keep their guarantees: the firewall, checked rather than rewritten
- * when its model is unchanged, is still repaired at the next attach after someone flushed the host's rules;
+ * The fast paths of container networking keep their guarantees: the firewall, neither rewritten nor checked
+ * when its model is unchanged, is still repaired by the periodic check after someone flushed the host's rules;
  * a bridge deleted behind the engine's back is made again; a released container is forgotten at once and
  * its devices are gone when `gone` settles, while its bridge lingers for the next container until a
  * teardown or shutdown removes it; spare netns are refilled as released ones go, and a spare's loopback
@@ -27,18 +27,23 @@ describe('container networking: fast paths that still repair and clean up', () =
   }
 
   beforeAll(async () => {
-    t = await openTestHost('repair');
+    t = await openTestHost('repair', { firewallCheckMs: 100 });
     ({ host, net } = t);
   });
 
   afterAll(() => closeTestHost(t));
 
-  it('restores the jump to its rules at the next attach after the host INPUT chain was flushed', async () => {
+  it('restores its rules within the check period after the host INPUT chain and its own chains were flushed', async () => {
     const before = snapshot(host);
     const a = await started('a');
+    const rules = snapshot(host).rules;
     expect(jumps()).toBe(1);
     inHost(['iptables-nft', '-F', 'INPUT']);
+    inHost(['iptables-nft', '-t', 'nat', '-F']);
     expect(jumps()).toBe(0);
+    for (let i = 0; i < 50 && jumps() === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(snapshot(host).rules).toBe(rules);
+    // A container started meanwhile changes nothing of that.
     const b = await started('b');
     expect(jumps()).toBe(1);
     await net.teardownContainer(a);
