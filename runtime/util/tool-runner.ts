@@ -77,7 +77,8 @@ class ToolRunner {
 
   private ensureStarted(): RunnerProcess {
     if (this.child) return this.child;
-    const child = spawn('perl', [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // detached: a Ctrl-C meant for the engine's terminal must not kill the tools its shutdown still runs.
+    const child = spawn('perl', [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     this.child = child;
     this.received = Buffer.alloc(0);
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
