@@ -144,6 +144,19 @@ describe('builder dispatcher over real files (COPY-only; RUN is left to the runt
     expect(decisions(edited.events)[4]!.sentence).toBe('CMD ["node","server.js"] ran again because step 5 (COPY . .) missed the cache, and a miss invalidates every step after it.');
   });
 
+  it('a COPY that misses after a run of hits copies the bytes of this build (held in memory until then)', async () => {
+    const df = 'FROM base\nCOPY big.bin /big.bin\nENV X=1\nCOPY b.txt /b.txt\n';
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const first = await h.build({ Dockerfile: df, 'big.bin': big, 'b.txt': 'old\n' }, { tags: ['held:1'] });
+    const second = await h.build({ Dockerfile: df, 'big.bin': big, 'b.txt': 'new content\n' }, { tags: ['held:1'] });
+    expect(hits(second.events)).toEqual([true, true, false]);
+    const { readFile } = await import('node:fs/promises');
+    const [bigLayer, bLayer] = (await h.store.imageLayers(second.result.image)).slice(-2);
+    expect(bigLayer).toEqual((await h.store.imageLayers(first.result.image)).at(-2));
+    expect(await readFile(`${await h.store.layers.diffDir(bLayer!.chainId)}/b.txt`, 'utf8')).toBe('new content\n');
+    expect((await readFile(`${await h.store.layers.diffDir(bigLayer!.chainId)}/big.bin`, 'utf8')).length).toBe(big.length);
+  });
+
   it('cache: a changed build arg misses the steps that use it and names the argument', async () => {
     const files = { Dockerfile: 'FROM base\nARG A=1\nENV E=$A\nLABEL l=1\n' };
     await h.build(files, { tags: ['args:1'] });

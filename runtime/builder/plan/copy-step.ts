@@ -39,6 +39,7 @@ export async function prepareCopy(i: CopyInstruction, state: StageState, env: St
         const upper = await mkdtemp(path.join(env.deps.scratchDir, 'copy-'));
         try {
           const owner = chown !== '' ? await resolveChown(chown, view.root) : fromView ? null : { uid: 0, gid: 0 };
+          if (!fromView) await env.deps.context.materialise();
           await performCopy(upper, view.root, {
             sourceRoot: fromView?.root ?? env.deps.context.root,
             sources,
