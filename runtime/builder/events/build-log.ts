@@ -64,10 +64,10 @@ export class BuildLog {
   /** Persist a finished build and make it the latest of its subject. */
   async finish(record: BuildRecord, status: 'succeeded' | 'failed'): Promise<void> {
     record.status = status;
-    await atomicWriteFile(path.join(this.dir, `${record.id}.json`), JSON.stringify(record));
     const index = (await readJsonIfExists<Record<string, string>>(this.indexFile)) ?? {};
     index[record.subject] = record.id;
-    await atomicWriteFile(this.indexFile, JSON.stringify(index));
+    // Side by side (their syncs overlap): an index that names a record a crash kept from disk reads as no previous build.
+    await Promise.all([atomicWriteFile(path.join(this.dir, `${record.id}.json`), JSON.stringify(record)), atomicWriteFile(this.indexFile, JSON.stringify(index))]);
     this.live.delete(record.id);
   }
 
