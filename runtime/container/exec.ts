@@ -58,7 +58,7 @@ export async function startExec(runc: Runc, record: ContainerRecord, rootfs: str
   const logFile = path.join(dir, `exec-${tag}.log`);
   await atomicWriteFile(processFile, JSON.stringify(processSpec({ args: opts.cmd, env, cwd, user, tty, capabilities: caps, noNewPrivileges })), 0o600);
   const pidFile = path.join(dir, `exec-${tag}.pid`);
-  const proc = runc.spawn(['exec', '--pid-file', pidFile, '--process', processFile, record.Id], { tty, stdin: opts.stdin === true, logFile, cols: opts.cols, rows: opts.rows });
+  const proc = await runc.spawn(['exec', '--pid-file', pidFile, '--process', processFile, record.Id], { tty, stdin: opts.stdin === true, logFile, cols: opts.cols, rows: opts.rows });
   const stderr = proc.stderr ? gateUntilStarted(proc.stderr, pidFile) : null;
   const exited = proc.exited.then(async ({ code }) => {
     const error = code !== 0 ? await lastRuncError(logFile) : undefined;

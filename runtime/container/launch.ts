@@ -112,8 +112,8 @@ export async function launch(id: string, ctx: LaunchContext, opts: LaunchOptions
   await fs.rm(ctx.runcLog, { force: true });
   const gate = ctx.gate ? await holdGate(ctx.gate.fifo) : undefined;
   try {
-  const proc = ctx.runc.spawn(['run', '--bundle', ctx.bundleDir, '--pid-file', pidFile, id], { ...opts, logFile: ctx.runcLog });
-    // Begun only now: its work (forks of `ip`, each blocking the engine for a moment) then overlaps runc's.
+    const proc = await ctx.runc.spawn(['run', '--bundle', ctx.bundleDir, '--pid-file', pidFile, id], { ...opts, logFile: ctx.runcLog });
+    // Begun only now: its work then overlaps runc's.
     if (gate && ctx.gate) gate.openWhen(ctx.gate.opener());
     return await untilStarted(proc, ctx, pidFile);
   } finally {
@@ -128,8 +128,12 @@ async function untilStarted(proc: RuncProcess, ctx: LaunchContext, pidFile: stri
     exited = true;
     wake();
   });
-  // runc renames the pid file into place: a watch on the bundle dir wakes the loop then (the poll is a fallback).
-  const watcher = watch(ctx.bundleDir, () => wake()).on('error', () => undefined);
+  // runc renames the pid file into place: a watch on the bundle dir wakes the loop then. Each read costs the
+  // engine's thread, so other changes there are ignored and the poll is only a slow fallback.
+  const name = path.basename(pidFile);
+  const watcher = watch(ctx.bundleDir, (_event, changed) => {
+    if (changed === null || changed === name) wake();
+  }).on('error', () => undefined);
   try {
     for (;;) {
       const pid = Number((await fs.readFile(pidFile, 'utf8').catch(() => '')).trim());
@@ -137,7 +141,7 @@ async function untilStarted(proc: RuncProcess, ctx: LaunchContext, pidFile: stri
       if (exited) break;
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, 5);
+        setTimeout(resolve, 50);
       });
     }
   } finally {

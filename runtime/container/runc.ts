@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import pty from 'node-pty';
 import { EngineError } from '../errors.ts';
-import { runTool } from '../util/tool-runner.ts';
+import { runTool, streamTool } from '../util/tool-runner.ts';
 
 /** A foreground runc process (`runc run` or `runc exec`): the container process's parent and its shim. */
 export interface RuncProcess {
@@ -43,6 +41,7 @@ const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
  * container's cgroups and state when it ends: it is the per-container shim. A TTY in this mode needs a host
  * terminal for runc to copy to, which node-pty provides; resizing that terminal makes runc resize the
  * container's (runc handles SIGWINCH). runc's --console-socket is for detached mode only, so it is not used.
+ * Without a TTY, runc is the tool runner's child (it reports runc's status): the engine is not forked.
  */
 export class Runc {
   constructor(
@@ -55,7 +54,7 @@ export class Runc {
   }
 
   /** Start a foreground runc subcommand with the container process's stdio attached to it. */
-  spawn(args: string[], opts: SpawnOptions): RuncProcess {
+  async spawn(args: string[], opts: SpawnOptions): Promise<RuncProcess> {
     const argv = [...this.globalArgs(opts.logFile), ...args];
     return opts.tty ? spawnTty(this.binary, argv, opts) : spawnPiped(this.binary, argv, opts);
   }
@@ -83,20 +82,23 @@ export class Runc {
   }
 }
 
-function spawnPiped(binary: string, argv: string[], opts: SpawnOptions): RuncProcess {
-  // detached: the engine's own terminal signals (Ctrl-C) must not reach containers.
-  const child = spawn(binary, argv, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: ENV, detached: true });
-  const exited = new Promise<{ code: number }>((resolve) => {
-    child.on('close', (code, signal) => resolve({ code: code ?? 128 + signalNumber(signal) }));
-  });
-  // A failed spawn (runc missing) surfaces as an exit with 127, like a shell's "command not found".
-  child.on('error', () => undefined);
-  child.stdin?.on('error', () => undefined);
-  // Node drains (and drops) a child's unread output when it exits; a quick container can exit before the
-  // engine has attached its readers, so the output is taken over into buffers at once.
-  const stdout = child.stdout!.pipe(new PassThrough());
-  const stderr = child.stderr!.pipe(new PassThrough());
-  return { pid: child.pid ?? 0, stdout, stderr, stdin: child.stdin, resize: () => undefined, exited };
+/**
+ * runc with pipes, started by the tool runner (no fork of the engine), in a session of its own so that the
+ * engine's terminal signals (Ctrl-C) do not reach containers.
+ */
+async function spawnPiped(binary: string, argv: string[], opts: SpawnOptions): Promise<RuncProcess> {
+  const tool = await streamTool(binary, argv, { env: ENV, stdin: opts.stdin });
+  tool.stdin?.on('error', () => undefined);
+  const closed = (stream: Readable) => new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  // Resolved like a child process's 'close': once runc has ended and its output has been read to the end.
+  // A runner that died took runc's status with it: the container is then treated as killed (and cleaned up).
+  const end = tool.ended.then((e) => (e.how === 'exited' ? e.code : e.how === 'signaled' ? 128 + e.signal : 137), () => 137);
+  const exited = Promise.all([end, closed(tool.stdout), closed(tool.stderr)]).then(([code]) => ({ code }));
+  // Read at once into buffers (as a child process's output would be): the pipes then reach their end, and
+  // `exited`, however late the engine attaches its readers.
+  const stdout = tool.stdout.pipe(new PassThrough());
+  const stderr = tool.stderr.pipe(new PassThrough());
+  return { pid: tool.pid, stdout, stderr, stdin: tool.stdin, resize: () => undefined, exited };
 }
 
 function spawnTty(binary: string, argv: string[], opts: SpawnOptions): RuncProcess {
@@ -118,10 +120,6 @@ function spawnTty(binary: string, argv: string[], opts: SpawnOptions): RuncProce
       })
     : null;
   return { pid: term.pid, stdout, stderr: null, stdin, resize: (cols, rows) => term.resize(Math.max(1, cols), Math.max(1, rows)), exited };
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal ? (os.constants.signals[signal] ?? 0) : 0;
 }
 
 /** The message of the last error runc logged in `logFile` (its JSON log), if any. */

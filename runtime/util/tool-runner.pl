@@ -1,35 +1,57 @@
-# The engine's tool runner (see tool-runner.ts): runs short host tools (ip, mount, iptables, runc kill, ...)
-# on the engine's behalf and reports how each ended. It exists because a fork costs the forking process time
-# in proportion to its memory: milliseconds for a Node engine of 100+ MB, during which its event loop is
-# blocked; this process is a few MB. Plain perl-base modules only: perl-base is Essential in Debian.
+# The engine's tool runner (see tool-runner.ts): starts host programs on the engine's behalf. It exists
+# because a fork costs the forking process time in proportion to its memory: milliseconds for a Node engine
+# of 100+ MB, during which its event loop is blocked; this process is a few MB. Plain perl-base modules
+# only: perl-base is Essential in Debian.
+#
+# Two ways to run a program:
+# - captured: the runner feeds it its input, collects its output and reports how it ended, with the output
+#   (ip, mount, iptables, runc kill, ...);
+# - streamed: the runner gives it pipes, reports its pid and the numbers of the runner's ends of them at once
+#   (the engine opens its own ends through /proc/<runner>/fd and then releases the runner's), and reports how
+#   it ended, later (runc run and runc exec: the engine streams their stdio itself). It starts in a session
+#   of its own: terminal signals meant for the engine do not reach it.
 #
 # Protocol on stdin/stdout, every frame a 32-bit big-endian length then that many bytes:
-#   request:  id, timeout ms, cwd, input flag, input, env flag, env, argv
-#   reply:    id, how (0 exited, 1 killed by a signal, 2 timed out, 3 output too large), code or signal,
-#             stdout, stderr
+#   request: op (0 captured, 1 streamed, 2 release a streamed program's pipes), id, timeout ms (0: none),
+#            cwd, input flag (streamed: whether to give it a stdin pipe), input, env flag, env, argv
+#   reply:   id, how (0 exited, 1 killed by a signal, 2 timed out, 3 output too large, 4 started),
+#            code (exit code, signal, or for "started" the pid), stdout, stderr (for "started": stdout holds
+#            the runner's three descriptor numbers, stdin's 0xffffffff when there is none)
 # Numbers are 32-bit big-endian, strings length-prefixed; env (KEY=value entries) and argv are NUL-joined
-# (execve cannot pass a NUL anyway). The runner exits when its
-# stdin closes and the tools it runs have ended.
+# (execve cannot pass a NUL anyway). The runner exits when its stdin closes and its captured programs have
+# ended; streamed ones (containers) are left running, as they were when the engine itself started them.
 use strict;
 use warnings;
-use POSIX qw(:sys_wait_h _exit);
+use POSIX qw(:sys_wait_h _exit setsid);
 use IO::Select;
-use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
+use Fcntl qw(F_GETFD F_SETFD FD_CLOEXEC F_GETFL F_SETFL O_NONBLOCK);
 
-my $REQUEST = 'N N N/a* N N/a* N N/a* N/a*';
+my $REQUEST = 'N N N N/a* N N/a* N N/a* N/a*';
+my ($CAPTURED, $STREAMED, $RELEASE) = (0, 1, 2);
+my ($EXITED, $SIGNALED, $TIMED_OUT, $TOO_LARGE, $STARTED) = (0, 1, 2, 3, 4);
 my $MAX_OUTPUT = 64 * 1024 * 1024;
 
 my %jobs;        # pid => job
-my %by_fd;       # fileno => [job, 'out' | 'err' | 'in']
+my %held;        # id => the runner's ends of a streamed program's pipes, until the engine releases them
+my %by_fd;       # fileno => [job, 'out' | 'err' | 'in'], for captured programs' pipes
 my $requests = '';
 my $stdin_open = 1;
 binmode STDIN;
 binmode STDOUT;
 $SIG{PIPE} = 'IGNORE';
 
+# Descriptors the engine's process left open without close-on-exec are not the programs' business. (The
+# handles are kept: a handle made with '<&=' closes its descriptor when it goes.)
+my @inherited;
+for my $fd (grep { /^\d+$/ && $_ > 2 } map { s{.*/}{}r } glob '/proc/self/fd/*') {
+  open(my $fh, '<&=', $fd) or next;
+  fcntl($fh, F_SETFD, fcntl($fh, F_GETFD, 0) | FD_CLOEXEC);
+  push @inherited, $fh;
+}
+
 sub nonblocking { my ($fh) = @_; fcntl($fh, F_SETFL, fcntl($fh, F_GETFL, 0) | O_NONBLOCK) }
 
-# A tool's exit wakes the loop through this pipe (a signal alone could land just before select() and be missed).
+# A program's exit wakes the loop through this pipe (a signal alone could land just before select() and be missed).
 pipe(my $wake_r, my $wake_w) or die "pipe: $!";
 nonblocking($_) for $wake_r, $wake_w;
 $SIG{CHLD} = sub { syswrite($wake_w, 'x') };
@@ -37,9 +59,8 @@ my $readers = IO::Select->new(\*STDIN, $wake_r);
 my $writers = IO::Select->new();
 
 sub reply {
-  my ($job, $how, $code) = @_;
-  my $frame = pack('N N N N/a* N/a*', $job->{id}, $how, $code, $job->{out}, $job->{err});
-  print STDOUT pack('N/a*', $frame);
+  my ($id, $how, $code, $out, $err) = @_;
+  print STDOUT pack('N/a*', pack('N N N N/a* N/a*', $id, $how, $code, $out, $err));
   STDOUT->flush();
 }
 
@@ -52,10 +73,12 @@ sub close_stream {
   close $fh;
 }
 
+
 sub start {
-  my ($id, $timeout, $cwd, $has_input, $input, $set_env, $env, $argv) = @_;
+  my ($op, $id, $timeout, $cwd, $has_input, $input, $set_env, $env, $argv) = @_;
   # Whole seconds (Time::HiRes is not in perl-base): a deadline may be up to a second late.
-  my $job = { id => $id, out => '', err => '', input => $input, deadline => time + int(($timeout + 999) / 1000) };
+  my $job = { id => $id, op => $op, out => '', err => '', input => $input };
+  $job->{deadline} = time + int(($timeout + 999) / 1000) if $timeout > 0;
   pipe(my $out_r, my $out_w) or die "pipe: $!";
   pipe(my $err_r, my $err_w) or die "pipe: $!";
   my ($in_r, $in_w);
@@ -63,10 +86,11 @@ sub start {
   my $pid = fork;
   die "fork: $!" unless defined $pid;
   if ($pid == 0) {
-    # perl opens pipes close-on-exec: only the three dup2'd below reach the tool. An ignored signal stays
-    # ignored across exec: the tool gets SIGPIPE back.
+    # perl opens pipes close-on-exec: only the three dup2'd below reach the program. Ignored signals stay
+    # ignored across exec: the program gets SIGPIPE back.
     $SIG{PIPE} = 'DEFAULT';
     $SIG{CHLD} = 'DEFAULT';
+    setsid() if $op == $STREAMED;
     if ($has_input) { POSIX::dup2(fileno $in_r, 0) } else { open(STDIN, '<', '/dev/null') }
     POSIX::dup2(fileno $out_w, 1);
     POSIX::dup2(fileno $err_w, 2);
@@ -78,8 +102,15 @@ sub start {
   }
   close $out_w;
   close $err_w;
+  close $in_r if $has_input;
   $job->{pid} = $pid;
   $jobs{$pid} = $job;
+  if ($op == $STREAMED) {
+    # Kept open even after the program ends, until released: what it wrote stays readable until then.
+    $held{$id} = [grep { defined } $in_w, $out_r, $err_r];
+    reply($id, $STARTED, $pid, pack('N N N', $has_input ? fileno $in_w : 0xffffffff, fileno $out_r, fileno $err_r), '');
+    return;
+  }
   for ([out => $out_r], [err => $err_r]) {
     my ($which, $fh) = @$_;
     nonblocking($fh);
@@ -88,7 +119,6 @@ sub start {
     $readers->add($fh);
   }
   if ($has_input) {
-    close $in_r;
     nonblocking($in_w);
     $job->{fh_in} = $in_w;
     $by_fd{fileno $in_w} = [$job, 'in'];
@@ -102,8 +132,12 @@ sub take_requests {
     last if length $requests < 4 + $len;
     my $frame = substr($requests, 4, $len);
     substr($requests, 0, 4 + $len) = '';
-    my ($id, $timeout, $cwd, $has_input, $input, $set_env, $env, $argv) = unpack($REQUEST, $frame);
-    start($id, $timeout, $cwd, $has_input, $input, $set_env, [split /\0/, $env], [split /\0/, $argv, -1]);
+    my ($op, $id, $timeout, $cwd, $has_input, $input, $set_env, $env, $argv) = unpack($REQUEST, $frame);
+    if ($op == $RELEASE) {
+      close $_ for @{ delete $held{$id} // [] };
+      next;
+    }
+    start($op, $id, $timeout, $cwd, $has_input, $input, $set_env, [split /\0/, $env], [split /\0/, $argv, -1]);
   }
 }
 
@@ -122,7 +156,7 @@ sub pump {
   if ($n == 0) { close_stream($job, $which); return }
   $job->{$which} .= $chunk;
   if (length($job->{out}) + length($job->{err}) > $MAX_OUTPUT && !$job->{ended}) {
-    $job->{ended} = 3;
+    $job->{ended} = $TOO_LARGE;
     kill 'KILL', $job->{pid};
   }
 }
@@ -130,23 +164,25 @@ sub pump {
 sub reap {
   for my $pid (keys %jobs) {
     my $job = $jobs{$pid};
-    if (!$job->{ended} && time >= $job->{deadline}) {
-      $job->{ended} = 2;
+    if (!$job->{ended} && $job->{deadline} && time >= $job->{deadline}) {
+      $job->{ended} = $TIMED_OUT;
       kill 'KILL', $pid;
     }
+    # A captured program's output is complete only once both pipes are closed.
     next if $job->{fh_out} || $job->{fh_err};
     next if waitpid($pid, WNOHANG) != $pid;
     my $status = $?;
     close_stream($job, 'in');
     delete $jobs{$pid};
-    if ($job->{ended}) { reply($job, $job->{ended}, 0) }
-    elsif (WIFSIGNALED($status)) { reply($job, 1, WTERMSIG($status)) }
-    else { reply($job, 0, WEXITSTATUS($status)) }
+    my ($out, $err) = @$job{qw(out err)};
+    if ($job->{ended}) { reply($job->{id}, $job->{ended}, 0, $out, $err) }
+    elsif (WIFSIGNALED($status)) { reply($job->{id}, $SIGNALED, WTERMSIG($status), $out, $err) }
+    else { reply($job->{id}, $EXITED, WEXITSTATUS($status), $out, $err) }
   }
 }
 
-while ($stdin_open || %jobs) {
-  # With tools running, wake at least every second to enforce their deadlines.
+while ($stdin_open || grep { $_->{op} == $CAPTURED } values %jobs) {
+  # With programs running, wake at least every second to enforce their deadlines.
   my ($readable, $writable) = IO::Select->select($readers, $writers, undef, %jobs ? 1 : undef);
   for my $fh (@{ $readable // [] }) {
     if ($fh == $wake_r) {

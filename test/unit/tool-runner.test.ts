@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../runtime/util/exec.ts';
-import { runTool } from '../../runtime/util/tool-runner.ts';
+import { runTool, streamTool, type StreamedTool } from '../../runtime/util/tool-runner.ts';
 
 // Real processes through the real perl runner: what each tool saw and how the runner reported its end.
 describe('tool runner', () => {
@@ -61,6 +61,35 @@ describe('tool runner', () => {
     const victim = runTool('sh', ['-c', 'kill -KILL $PPID; sleep 5'], { timeoutMs: 10_000 });
     await expect(victim).rejects.toThrow(/tool runner exited/);
     expect((await runTool('echo', ['again'], { timeoutMs: 5000 })).stdout.toString()).toBe('again\n');
+  });
+
+  it('streams a program: plain pipes, output written before the engine opened its ends, stdin, its own session', async () => {
+    const collect = (t: StreamedTool) => {
+      const chunks: string[] = [];
+      t.stdout.on('data', (d: Buffer) => chunks.push(`out:${d}`));
+      t.stderr.on('data', (d: Buffer) => chunks.push(`err:${d}`));
+      const closed = Promise.all([t.stdout, t.stderr].map((s) => new Promise((r) => s.once('close', r))));
+      return async () => (await closed, chunks.join(''));
+    };
+    // Quick enough to have ended before the engine opens its ends: what it wrote is still there.
+    const quick = await streamTool('sh', ['-c', 'echo early; echo oops >&2; exit 5'], { stdin: false });
+    const quickOutput = collect(quick);
+    expect(await quick.ended).toMatchObject({ how: 'exited', code: 5 });
+    expect(await quickOutput()).toMatch(/out:early\n/);
+    const fds = await streamTool('sh', ['-c', 'readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; ls /proc/self/fd | wc -l; ps -o sid= -p $$; ps -o sid= -p $PPID'], { stdin: true });
+    const fdsOutput = collect(fds);
+    fds.stdin!.end();
+    await fds.ended;
+    const [stdin, stdout, stderr, count, sid, runnerSid] = (await fdsOutput()).replace(/out:/g, '').trim().split('\n').map((l) => l.trim());
+    for (const link of [stdin, stdout, stderr]) expect(link).toMatch(/^pipe:\[\d+\]$/);
+    expect(count).toBe('4'); // 0, 1, 2 and ls's own directory: nothing leaked from the engine or the runner
+    expect(sid).toBe(String(fds.pid));
+    expect(runnerSid).not.toBe(sid);
+    const cat = await streamTool('cat', [], { stdin: true });
+    const catOutput = collect(cat);
+    cat.stdin!.end(Buffer.alloc(1024 * 1024, 'z'));
+    await cat.ended;
+    expect((await catOutput()).replace(/out:/g, '').length).toBe(1024 * 1024);
   });
 
   it('run() returns stdout, accepts listed exit codes, and names the tool and its stderr on failure', async () => {
