@@ -65,6 +65,12 @@ async function main(): Promise<void> {
     const port = typeof address === 'object' && address ? address.port : config.port;
     for (const origin of listenOrigins(config.host, port)) allowedOrigins.add(origin);
     log(`listening on http://${config.host}:${port}`);
+    if (!config.lazyLayers) {
+      void engine.catalog.extractLayers(store).then(
+        () => log('catalog layers extracted'),
+        (err: Error) => log(`extracting catalog layers: ${err.message} (they will be extracted on first use)`),
+      );
+    }
   }
 
   const stop = async () => {

@@ -37,6 +37,8 @@ export interface Config {
   allowedOrigins: readonly string[];
   /** Mark the session cookie Secure (when served over https by a proxy in front). */
   secureCookies: boolean;
+  /** Extract catalog layers on first use only, not in the background from `start` (tests' throwaway servers). */
+  lazyLayers: boolean;
 }
 
 export interface SandboxConfig {
@@ -61,7 +63,7 @@ export interface SandboxConfig {
 const USAGE = `usage: layerlab [start|engine|setup] [--port N] [--host ADDR] [--state-dir DIR] [--catalog-dir DIR] [--socket PATH] [--tools-dir DIR] [--max-archive-entries N] [--max-archive-bytes N]
   [--disk-quota BYTES] [--allow-bind DIR]... [--skip-setup] [--hub-port N] [--hub-no-self-register]
   [--max-sandboxes N] [--sandboxes-per-client N] [--sandbox-idle-timeout DURATION] [--sandbox-lifetime DURATION] [--sandbox-disk BYTES] [--sandbox-memory BYTES]
-  [--sandbox-pids N] [--sandbox-cpus N] [--sandbox-containers N] [--origin URL]... [--secure-cookies]`;
+  [--sandbox-pids N] [--sandbox-cpus N] [--sandbox-containers N] [--origin URL]... [--secure-cookies] [--lazy-layers]`;
 
 export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Readonly<Config> {
   const { values, positionals } = parseArgs({
@@ -94,6 +96,7 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
       'sandbox-containers': { type: 'string' },
       origin: { type: 'string', multiple: true },
       'secure-cookies': { type: 'boolean' },
+      'lazy-layers': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -126,6 +129,7 @@ export function buildConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Re
     sandboxes: Object.freeze(sandboxConfig(values, env)),
     allowedOrigins: Object.freeze((values.origin ?? env.LAYERLAB_ORIGINS?.split(',') ?? []).map(origin)),
     secureCookies: values['secure-cookies'] ?? env.LAYERLAB_SECURE_COOKIES === '1',
+    lazyLayers: values['lazy-layers'] ?? env.LAYERLAB_LAZY_LAYERS === '1',
   });
 }
 

@@ -87,6 +87,22 @@ export class Catalog {
     return this.importImage(store, ns, entry);
   }
 
+  /**
+   * Extract the layers of every catalog image the store knows, one image at a time (a learner's first `docker
+   * run node` then finds its 200 MB layer ready instead of waiting for it). Extracted layers are kept, so
+   * this is work once per store; a layer a container needs meanwhile is extracted once, by whichever asks first.
+   */
+  async extractLayers(store: Store): Promise<void> {
+    for (const entry of [...this.entries, ...this.systemEntries]) {
+      const manifest = JSON.parse(await fs.readFile(this.blobPath(entry.manifest), 'utf8')) as Manifest;
+      const config = JSON.parse(await fs.readFile(this.blobPath(parseDigest(manifest.config.digest)), 'utf8')) as { rootfs: { diff_ids: Digest[] } };
+      const top = chainIds(config.rootfs.diff_ids).at(-1);
+      await store.gcLock.shared(async () => {
+        if (top && store.layers.get(top)) await store.layers.lowerDirs(top);
+      });
+    }
+  }
+
   /** Bring one catalog image into a namespace, tagged with its catalog name. Returns the image ID. */
   importImage(store: Store, ns: Namespace, entry: CatalogEntry): Promise<Digest> {
     return store.gcLock.shared(async () => {

@@ -31,7 +31,8 @@ export async function startServer(name: string, extraArgs: string[] = []): Promi
   const stateDir = mkdtempSync(path.join(os.tmpdir(), `layerlab-${name}-`));
   const args = [
     'start', '--state-dir', stateDir, '--catalog-dir', CATALOG_DIR, '--tools-dir', path.join(DEFAULT_STATE_DIR, 'tools'),
-    '--skip-setup', '--disk-quota', '64m', '--port', '0', '--host', '127.0.0.1', ...extraArgs,
+    // --lazy-layers: no background extraction of the whole catalog into each throwaway state dir.
+    '--skip-setup', '--lazy-layers', '--disk-quota', '64m', '--port', '0', '--host', '127.0.0.1', ...extraArgs,
   ];
   let child: ChildProcess;
   let url = '';
