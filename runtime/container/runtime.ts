@@ -410,7 +410,7 @@ export class ContainerRuntime {
     };
     const shown = seen();
     // The files go once the removal is seen, since nothing others see depends on them: unmounting alone can
-    // take tens of milliseconds (it flushes the writable area), and its spawn would block the answer for a few.
+    // take tens of milliseconds (it flushes the writable area).
     const files = shown.catch(() => undefined).then(() => this.releaseLocal(c)).then(() => removeWritableLayer(this.rootfsPaths(id)));
     await allDone([shown, files]);
     await this.store.remove(id);

@@ -32,8 +32,8 @@ export function gatePath(bundleDir: string): string {
 }
 
 /**
- * Gate FIFOs made ahead of time, many per `mkfifo` run (Node cannot make a FIFO itself, and a spawn costs the
- * engine milliseconds), in a directory on the containers' filesystem so that one can be renamed into a bundle.
+ * Gate FIFOs made ahead of time, many per `mkfifo` run (Node cannot make a FIFO itself), in a directory on the
+ * containers' filesystem so that one can be renamed into a bundle.
  */
 export class GateFifos {
   private readonly ready: string[] = [];

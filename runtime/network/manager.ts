@@ -253,12 +253,8 @@ export class NetworkManager {
       delete this.core.state.containers[id];
       await this.core.save();
       await this.core.refreshHosts(this.core.neighbours(id, nets));
-      // Queued now (order), begun a loop turn later: each `ip` run forks the engine, blocking it for
-      // milliseconds, and the caller's answer (`docker run --rm`'s wait) should go out first.
-      const gone = this.locked(async () => {
-        await new Promise((resolve) => setImmediate(resolve));
-        await this.removeDevices(c);
-      });
+      // Queued now, under the same lock: every later network operation finds the devices gone.
+      const gone = this.locked(() => this.removeDevices(c));
       // Handled here so that a caller not waiting for it never sees an unhandled rejection.
       gone.catch(() => undefined);
       return { gone };

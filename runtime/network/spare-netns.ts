@@ -31,7 +31,7 @@ export class SpareNetns {
   }
 
   /**
-   * Delete a container's netns and refill the pool, in one `ip` run (each run forks the engine). Fails only
+   * Delete a container's netns and refill the pool, in one `ip` run. Fails only
    * when `gone` is still there; a spare that could not be made is simply not ready.
    */
   async replace(gone: string): Promise<void> {
