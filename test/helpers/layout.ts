@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import type { ImageConfig } from '../../runtime/image/config.ts';
 import { REF_NAME_ANNOTATION, type LayoutIndex, type Manifest } from '../../runtime/catalog/layout.ts';
+import type { WrittenLayer } from '../../runtime/catalog/oci-writer.ts';
 
 /** One tar entry of a layer, as an independent reader (tar-stream, not the engine's reader) sees it. */
 export interface LayerEntry {
@@ -90,4 +91,16 @@ export async function readLayoutImages(layout: string): Promise<LayoutImage[]> {
     });
   }
   return out;
+}
+
+/** A minimal image config over written layers, one history entry each (for layouts made in tests). */
+export function configFor(layers: readonly WrittenLayer[]): ImageConfig {
+  return {
+    architecture: 'amd64',
+    config: { Env: ['PATH=/bin'], Cmd: ['sh'] },
+    created: '2024-01-01T00:00:00Z',
+    history: layers.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `layer ${i}` })),
+    os: 'linux',
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+  };
 }

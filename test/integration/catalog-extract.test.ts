@@ -3,25 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../runtime/catalog/catalog.ts';
-import { LayoutWriter, type WrittenLayer } from '../../runtime/catalog/oci-writer.ts';
-import type { ImageConfig } from '../../runtime/image/config.ts';
+import { LayoutWriter } from '../../runtime/catalog/oci-writer.ts';
 import { Store } from '../../runtime/store/store.ts';
 import { chainIds } from '../../runtime/util/digest.ts';
 import { makeTree } from '../helpers/images.ts';
+import { configFor } from '../helpers/layout.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'layerlab-catalog-extract-'));
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
-
-function configFor(layers: readonly WrittenLayer[]): ImageConfig {
-  return {
-    architecture: 'amd64',
-    config: { Env: ['PATH=/bin'], Cmd: ['sh'] },
-    created: '2024-01-01T00:00:00Z',
-    history: layers.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `layer ${i}` })),
-    os: 'linux',
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-  };
-}
 
 /** Every extracted layer directory under the store. */
 async function extractedDirs(storeRoot: string): Promise<string[]> {

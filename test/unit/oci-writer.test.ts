@@ -4,25 +4,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../runtime/catalog/catalog.ts';
 import { LAYER_SIZE_ANNOTATION, MANIFEST_MEDIA_TYPE } from '../../runtime/catalog/layout.ts';
-import { LayoutWriter, type WrittenLayer } from '../../runtime/catalog/oci-writer.ts';
-import { serializeConfig, type ImageConfig } from '../../runtime/image/config.ts';
+import { LayoutWriter } from '../../runtime/catalog/oci-writer.ts';
+import { serializeConfig } from '../../runtime/image/config.ts';
 import type { Digest } from '../../runtime/util/digest.ts';
 import { makeTree } from '../helpers/images.ts';
-import { blobPath, readLayer, readLayoutImages, sha256Hex } from '../helpers/layout.ts';
+import { blobPath, configFor, readLayer, readLayoutImages, sha256Hex } from '../helpers/layout.ts';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'layerlab-oci-writer-'));
 afterAll(() => fs.rm(root, { recursive: true, force: true }));
-
-function configFor(layers: readonly WrittenLayer[]): ImageConfig {
-  return {
-    architecture: 'amd64',
-    config: { Env: ['PATH=/bin'], Cmd: ['sh'] },
-    created: '2024-01-01T00:00:00Z',
-    history: layers.map((_, i) => ({ created: '2024-01-01T00:00:00Z', created_by: `layer ${i}` })),
-    os: 'linux',
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-  };
-}
 
 describe('LayoutWriter', () => {
   it('writes a layout the catalog reads, with digests that match the bytes', async () => {
