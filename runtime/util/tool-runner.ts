@@ -89,7 +89,10 @@ class ToolRunner {
   private child?: RunnerProcess;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private received: Buffer = Buffer.alloc(0);
+  /** Reply bytes not yet taken as frames, and the length of the frame being received (once its header is in). */
+  private received: Buffer[] = [];
+  private receivedBytes = 0;
+  private frameLength?: number;
 
   run(argv: readonly string[], req: ToolRequest): Promise<ToolResult> {
     return new Promise((resolve, reject) => {
@@ -179,7 +182,9 @@ class ToolRunner {
     // detached: a Ctrl-C meant for the engine's terminal must not kill the tools its shutdown still runs.
     const child = spawn('perl', [SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     this.child = child;
-    this.received = Buffer.alloc(0);
+    this.received = [];
+    this.receivedBytes = 0;
+    this.frameLength = undefined;
     child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     // A write to a runner that just died fails here; its exit below fails what was pending.
     child.stdin.on('error', () => undefined);
@@ -204,14 +209,27 @@ class ToolRunner {
     }
   }
 
+  /** Chunks are joined once per whole frame: a tool's large output arrives in many of them. */
   private onData(chunk: Buffer): void {
-    this.received = this.received.length ? Buffer.concat([this.received, chunk]) : chunk;
-    while (this.received.length >= 4) {
-      const len = this.received.readUInt32BE(0);
-      if (this.received.length < 4 + len) break;
-      this.settle(this.received.subarray(4, 4 + len));
-      this.received = this.received.subarray(4 + len);
+    this.received.push(chunk);
+    this.receivedBytes += chunk.length;
+    for (;;) {
+      if (this.frameLength === undefined) {
+        if (this.receivedBytes < 4) return;
+        this.frameLength = this.take(4).readUInt32BE(0);
+      }
+      if (this.receivedBytes < this.frameLength) return;
+      const frame = this.take(this.frameLength);
+      this.frameLength = undefined;
+      this.settle(frame);
     }
+  }
+
+  private take(n: number): Buffer {
+    const all = this.received.length === 1 ? this.received[0]! : Buffer.concat(this.received, this.receivedBytes);
+    this.received = n < all.length ? [all.subarray(n)] : [];
+    this.receivedBytes -= n;
+    return all.subarray(0, n);
   }
 
   private settle(frame: Buffer): void {
