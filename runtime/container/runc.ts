@@ -91,7 +91,8 @@ async function spawnPiped(binary: string, argv: string[], opts: SpawnOptions): P
   tool.stdin?.on('error', () => undefined);
   const closed = (stream: Readable) => new Promise<void>((resolve) => stream.once('close', () => resolve()));
   // Resolved like a child process's 'close': once runc has ended and its output has been read to the end.
-  // A runner that died took runc's status with it: the container is then treated as killed (and cleaned up).
+  // A runner that died took runc's status with it: the container runs on, and counts as killed (137) once
+  // its output ends.
   const end = tool.ended.then((e) => (e.how === 'exited' ? e.code : e.how === 'signaled' ? 128 + e.signal : 137), () => 137);
   const exited = Promise.all([end, closed(tool.stdout), closed(tool.stderr)]).then(([code]) => ({ code }));
   // Read at once into buffers (as a child process's output would be): the pipes then reach their end, and
