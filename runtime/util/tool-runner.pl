@@ -73,18 +73,18 @@ sub close_stream {
   close $fh;
 }
 
-
 sub start {
   my ($op, $id, $timeout, $cwd, $has_input, $input, $set_env, $env, $argv) = @_;
   # Whole seconds (Time::HiRes is not in perl-base): a deadline may be up to a second late.
   my $job = { id => $id, op => $op, out => '', err => '', input => $input };
   $job->{deadline} = time + int(($timeout + 999) / 1000) if $timeout > 0;
-  pipe(my $out_r, my $out_w) or die "pipe: $!";
-  pipe(my $err_r, my $err_w) or die "pipe: $!";
-  my ($in_r, $in_w);
-  if ($has_input) { pipe($in_r, $in_w) or die "pipe: $!" }
-  my $pid = fork;
-  die "fork: $!" unless defined $pid;
+  # Out of descriptors or processes (EMFILE, EAGAIN): that program fails, the runner goes on.
+  my ($out_r, $out_w, $err_r, $err_w, $in_r, $in_w);
+  my $pid;
+  if (!pipe($out_r, $out_w) || !pipe($err_r, $err_w) || ($has_input && !pipe($in_r, $in_w)) || !defined($pid = fork)) {
+    reply($id, $EXITED, 127, '', "$argv->[0]: cannot start: $!\n");
+    return;
+  }
   if ($pid == 0) {
     # perl opens pipes close-on-exec: only the three dup2'd below reach the program. Ignored signals stay
     # ignored across exec: the program gets SIGPIPE back.

@@ -109,7 +109,9 @@ class ToolRunner {
       // A program that never started has no end to report; it is the start that fails.
       ended.catch(() => undefined);
       const id = this.newId();
+      let running = false;
       const started = (pid: number, fds: readonly number[]) => {
+        running = true;
         try {
           resolve({ pid, ...this.openEnds(fds, req.stdin), ended });
         } catch (err) {
@@ -122,7 +124,8 @@ class ToolRunner {
       };
       this.send({ op: Op.streamed, id, argv, env: req.env, stdinPipe: req.stdin, timeoutMs: 0 }, {
         started,
-        ended: (r) => resolveEnd(r),
+        // Ended without a start: the runner could not start it (no descriptors or processes left).
+        ended: (r) => (running ? resolveEnd(r) : reject(new Error(`${argv[0]}: ${r.stderr.toString().trim() || 'could not start'}`))),
         failed: (err) => (rejectEnd(err), reject(err)),
       });
     });

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,24 @@ describe('tool runner', () => {
     cat.stdin!.end(Buffer.alloc(1024 * 1024, 'z'));
     await cat.ended;
     expect((await catOutput()).replace(/out:/g, '').length).toBe(1024 * 1024);
+  });
+
+  it('fails just the program it cannot start (out of descriptors), and goes on', async () => {
+    const runner = (await runTool('sh', ['-c', 'echo $PPID'], { timeoutMs: 5000 })).stdout.toString().trim();
+    const open = readdirSync(`/proc/${runner}/fd`).length;
+    const soft = execFileSync('prlimit', ['--pid', runner, '--nofile', '--raw', '--noheadings', '--output=SOFT']).toString().trim();
+    // One descriptor to spare (soft limit only: the hard one cannot be raised back here): not enough for the
+    // first pipe a program needs.
+    execFileSync('prlimit', ['--pid', runner, `--nofile=${open + 1}:`]);
+    try {
+      const r = await runTool('true', [], { timeoutMs: 5000 });
+      expect(r).toMatchObject({ how: 'exited', code: 127 });
+      expect(r.stderr.toString()).toMatch(/true: cannot start: Too many open files/);
+      await expect(streamTool('true', [], { stdin: false })).rejects.toThrow(/cannot start: Too many open files/);
+    } finally {
+      execFileSync('prlimit', ['--pid', runner, `--nofile=${soft}:`]);
+    }
+    expect((await runTool('echo', ['fine'], { timeoutMs: 5000 })).stdout.toString()).toBe('fine\n');
   });
 
   it('run() returns stdout, accepts listed exit codes, and names the tool and its stderr on failure', async () => {
