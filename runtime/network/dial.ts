@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable } from 'node:stream';
 import { invalid } from '../errors.ts';
+import { streamTool, type StreamedTool } from '../util/tool-runner.ts';
 import { netnsPath } from './netns.ts';
 
 /** Hostnames and IPv4 literals, or a bracketed IPv6 literal: nothing socat could read as an option (`,`, `:`). */
@@ -19,10 +19,10 @@ const CODES: Array<[RegExp, string]> = [
 /**
  * A TCP connection made from inside a named netns (a sandbox's host), as a Duplex that `http.request({
  * createConnection })` and a WebSocket upgrade can use like a socket. Node cannot setns, so the connection is
- * made by `nsenter --net=… -- socat - TCP:host:port` (argv, no shell) and its stdio carries the bytes. socat's
- * `-d -d` notices say when the connection is up (`connect` is emitted then); a failed connection becomes an
- * error with Node's code and wording (`connect ECONNREFUSED 127.0.0.1:8080`). Destroying the stream kills
- * the child. http.request passes its `timeout` option to createConnection, which must apply it itself:
+ * made by `nsenter --net=… -- socat - TCP:host:port` (argv, no shell, started by the tool runner: no fork of
+ * the server per connection) and its stdio carries the bytes. socat's `-d -d` notices say when the connection
+ * is up (`connect` is emitted then); a failed connection becomes an error with Node's code and wording
+ * (`connect ECONNREFUSED 127.0.0.1:8080`). Destroying the stream kills socat. http.request passes its `timeout` option to createConnection, which must apply it itself:
  * `createConnection: (o) => dialInNetns(ns, port).setTimeout(o.timeout ?? 0)`.
  */
 export function dialInNetns(netns: string, port: number, host = '127.0.0.1'): NetnsSocket {
@@ -31,7 +31,7 @@ export function dialInNetns(netns: string, port: number, host = '127.0.0.1'): Ne
   // -t: after one direction ends, wait this long for the other (the default 0.5 s would cut half-closed HTTP);
   // shut-close: when the peer ends, close our stdout at once (socat keeps a stdio pipe open by default).
   const args = [`--net=${netnsPath(netns)}`, '--', 'socat', '-d', '-d', '-t', '3600', 'STDIO,shut-close', `TCP:${host}:${port}`];
-  return new NetnsConnection(spawn('nsenter', args, { stdio: ['pipe', 'pipe', 'pipe'] }), host, port);
+  return new NetnsConnection(streamTool('nsenter', args, { stdin: true }), host, port);
 }
 
 /** What dialInNetns returns: a Duplex with the socket methods http and ws call. */
@@ -44,32 +44,55 @@ class NetnsConnection extends Duplex {
   readonly remotePort: number;
   private lastError = '';
   private outputEnded = false;
+  private ended = false;
   private idleMs = 0;
   private idleTimer?: NodeJS.Timeout;
+  /** socat, once the tool runner has started it (undefined if it could not be, or the stream was destroyed first). */
+  private readonly socat: Promise<StreamedTool | undefined>;
+  private tool?: StreamedTool;
 
-  constructor(
-    private readonly child: ChildProcess,
-    host: string,
-    port: number,
-  ) {
+  constructor(starting: Promise<StreamedTool>, host: string, port: number) {
     super({ allowHalfOpen: true });
     this.remoteAddress = host.replace(/^\[|\]$/g, '');
     this.remotePort = port;
-    child.on('error', (err) => this.destroy(err));
-    child.stdin!.on('error', () => undefined);
+    this.socat = starting.then(
+      (tool) => {
+        if (this.destroyed) {
+          tool.kill();
+          return undefined;
+        }
+        this.attach(tool);
+        return tool;
+      },
+      (err: Error) => {
+        this.destroy(err);
+        return undefined;
+      },
+    );
+  }
+
+  private attach(tool: StreamedTool): void {
+    this.tool = tool;
+    tool.stdin?.on('error', () => undefined);
     let notices = '';
-    child.stderr!.on('data', (d: Buffer) => {
+    tool.stderr.on('data', (d: Buffer) => {
       notices = this.readNotices(notices + d.toString());
     });
-    child.stdout!.on('data', (chunk: Buffer) => {
+    tool.stdout.on('data', (chunk: Buffer) => {
       this.touch();
-      if (!this.push(chunk)) child.stdout!.pause();
+      if (!this.push(chunk)) tool.stdout.pause();
     });
-    child.stdout!.on('end', () => {
+    tool.stdout.on('end', () => {
       this.outputEnded = true;
       if (!this.connecting) this.push(null);
     });
-    child.on('close', (code) => this.onClose(code));
+    // A child process's 'close': socat has ended and its notices and output have all been read.
+    const closed = (stream: Readable) => new Promise<void>((resolve) => stream.once('close', () => resolve()));
+    const code = tool.ended.then((e) => (e.how === 'exited' ? e.code : null), () => null);
+    void Promise.all([code, closed(tool.stdout), closed(tool.stderr)]).then(([c]) => {
+      this.ended = true;
+      this.onClose(c);
+    });
   }
 
   /** Consume complete notice lines; returns the unfinished rest. */
@@ -105,22 +128,26 @@ class NetnsConnection extends Duplex {
   }
 
   override _read(): void {
-    this.child.stdout!.resume();
+    this.tool?.stdout.resume();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     this.touch();
-    if (this.child.stdin!.write(chunk)) done();
-    else this.child.stdin!.once('drain', () => done());
+    void this.socat.then((tool) => {
+      const stdin = tool?.stdin;
+      if (!stdin) return done(new Error(`connection to ${this.remoteAddress}:${this.remotePort} is gone`));
+      if (stdin.write(chunk)) done();
+      else stdin.once('drain', () => done());
+    });
   }
 
   override _final(done: (err?: Error | null) => void): void {
-    this.child.stdin!.end(done);
+    void this.socat.then((tool) => (tool?.stdin ? tool.stdin.end(done) : done()));
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
     clearTimeout(this.idleTimer);
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    if (this.tool && !this.ended) this.tool.kill();
     done(err);
   }
 

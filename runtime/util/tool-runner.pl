@@ -12,7 +12,8 @@
 #   of its own: terminal signals meant for the engine do not reach it.
 #
 # Protocol on stdin/stdout, every frame a 32-bit big-endian length then that many bytes:
-#   request: op (0 captured, 1 streamed, 2 release a streamed program's pipes), id, timeout ms (0: none),
+#   request: op (0 captured, 1 streamed, 2 release a streamed program's pipes, 3 kill a streamed program if it
+#            still runs: the runner alone knows whether its pid is still its own), id, timeout ms (0: none),
 #            cwd, input flag (streamed: whether to give it a stdin pipe), input, env flag, env, argv
 #   reply:   id, how (0 exited, 1 killed by a signal, 2 timed out, 3 output too large, 4 started),
 #            code (exit code, signal, or for "started" the pid), stdout, stderr (for "started": stdout holds
@@ -27,7 +28,7 @@ use IO::Select;
 use Fcntl qw(F_GETFD F_SETFD FD_CLOEXEC F_GETFL F_SETFL O_NONBLOCK);
 
 my $REQUEST = 'N N N N/a* N N/a* N N/a* N/a*';
-my ($CAPTURED, $STREAMED, $RELEASE) = (0, 1, 2);
+my ($CAPTURED, $STREAMED, $RELEASE, $KILL) = (0, 1, 2, 3);
 my ($EXITED, $SIGNALED, $TIMED_OUT, $TOO_LARGE, $STARTED) = (0, 1, 2, 3, 4);
 my $MAX_OUTPUT = 64 * 1024 * 1024;
 
@@ -135,6 +136,10 @@ sub take_requests {
     my ($op, $id, $timeout, $cwd, $has_input, $input, $set_env, $env, $argv) = unpack($REQUEST, $frame);
     if ($op == $RELEASE) {
       close $_ for @{ delete $held{$id} // [] };
+      next;
+    }
+    if ($op == $KILL) {
+      kill 'KILL', map { $_->{pid} } grep { $_->{id} == $id } values %jobs;
       next;
     }
     start($op, $id, $timeout, $cwd, $has_input, $input, $set_env, [split /\0/, $env], [split /\0/, $argv, -1]);

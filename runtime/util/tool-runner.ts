@@ -52,10 +52,12 @@ export interface StreamedTool {
   stderr: net.Socket;
   /** How it ended; rejects if the runner died first (the program's end is then unknown). */
   ended: Promise<ToolEnd>;
+  /** SIGKILL it, if it still runs (never another process that got its pid since). */
+  kill(): void;
 }
 
 const SCRIPT = path.join(import.meta.dirname, 'tool-runner.pl');
-const Op = { captured: 0, streamed: 1, release: 2 } as const;
+const Op = { captured: 0, streamed: 1, release: 2, kill: 3 } as const;
 const STARTED = 4;
 const NO_FD = 0xffffffff;
 const HOW: Array<(code: number) => ToolEnd> = [
@@ -112,11 +114,12 @@ class ToolRunner {
       let running = false;
       const started = (pid: number, fds: readonly number[]) => {
         running = true;
+        const kill = () => this.send({ op: Op.kill, id });
         try {
-          resolve({ pid, ...this.openEnds(fds, req.stdin), ended });
+          resolve({ pid, ...this.openEnds(fds, req.stdin), ended, kill });
         } catch (err) {
           // Without its stdio the program is no use to anyone: stop it (its end is still reported).
-          process.kill(pid, 'SIGKILL');
+          kill();
           reject(err as Error);
         } finally {
           this.send({ op: Op.release, id });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, promises as fs, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -62,8 +62,10 @@ describe('dialInNetns', () => {
   it('kills its socat when the stream is destroyed', async () => {
     const sock = dialInNetns(ns, 8099);
     await new Promise((resolve) => sock.once('connect', resolve));
-    // nsenter execs socat: the child's pid is socat's.
-    const pid = (sock as unknown as { child: ChildProcess }).child.pid!;
+    // nsenter execs socat: one process, found by its command line.
+    const pids = spawnSync('pgrep', ['-f', 'socat -d -d -t 3600 STDIO,shut-close TCP:127.0.0.1:8099'], { encoding: 'utf8' }).stdout.trim().split('\n');
+    expect(pids).toHaveLength(1);
+    const pid = pids[0]!;
     expect(existsSync(`/proc/${pid}`)).toBe(true);
     sock.destroy();
     expect(await until(() => !existsSync(`/proc/${pid}`))).toBe(true);
