@@ -89,12 +89,9 @@ export class Runc {
 async function spawnPiped(binary: string, argv: string[], opts: SpawnOptions): Promise<RuncProcess> {
   const tool = await streamTool(binary, argv, { env: ENV, stdin: opts.stdin });
   tool.stdin?.on('error', () => undefined);
-  const closed = (stream: Readable) => new Promise<void>((resolve) => stream.once('close', () => resolve()));
-  // Resolved like a child process's 'close': once runc has ended and its output has been read to the end.
   // A runner that died took runc's status with it: the container runs on, and counts as killed (137) once
   // its output ends.
-  const end = tool.ended.then((e) => (e.how === 'exited' ? e.code : e.how === 'signaled' ? 128 + e.signal : 137), () => 137);
-  const exited = Promise.all([end, closed(tool.stdout), closed(tool.stderr)]).then(([code]) => ({ code }));
+  const exited = tool.closed.then((e) => ({ code: e?.how === 'exited' ? e.code : e?.how === 'signaled' ? 128 + e.signal : 137 }));
   // Read at once into buffers (as a child process's output would be): the pipes then reach their end, and
   // `exited`, however late the engine attaches its readers.
   const stdout = tool.stdout.pipe(new PassThrough());

@@ -1,4 +1,4 @@
-import { Duplex, type Readable } from 'node:stream';
+import { Duplex } from 'node:stream';
 import { invalid } from '../errors.ts';
 import { streamTool, type StreamedTool } from '../util/tool-runner.ts';
 import { netnsPath } from './netns.ts';
@@ -86,12 +86,10 @@ class NetnsConnection extends Duplex {
       this.outputEnded = true;
       if (!this.connecting) this.push(null);
     });
-    // A child process's 'close': socat has ended and its notices and output have all been read.
-    const closed = (stream: Readable) => new Promise<void>((resolve) => stream.once('close', () => resolve()));
-    const code = tool.ended.then((e) => (e.how === 'exited' ? e.code : null), () => null);
-    void Promise.all([code, closed(tool.stdout), closed(tool.stderr)]).then(([c]) => {
+    // socat has ended and its notices and output have all been read.
+    void tool.closed.then((end) => {
       this.ended = true;
-      this.onClose(c);
+      this.onClose(end?.how === 'exited' ? end.code : null);
     });
   }
 

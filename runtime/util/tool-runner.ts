@@ -52,6 +52,11 @@ export interface StreamedTool {
   stderr: net.Socket;
   /** How it ended; rejects if the runner died first (the program's end is then unknown). */
   ended: Promise<ToolEnd>;
+  /**
+   * A child process's 'close': it has ended and its stdout and stderr have been read to their end. Resolves
+   * with how it ended, or undefined if the runner died first.
+   */
+  closed: Promise<ToolEnd | undefined>;
   /** SIGKILL it, if it still runs (never another process that got its pid since). */
   kill(): void;
 }
@@ -116,7 +121,10 @@ class ToolRunner {
         running = true;
         const kill = () => this.send({ op: Op.kill, id });
         try {
-          resolve({ pid, ...this.openEnds(fds, req.stdin), ended, kill });
+          const ends = this.openEnds(fds, req.stdin);
+          const closing = [ends.stdout, ends.stderr].map((s) => new Promise<void>((done) => s.once('close', () => done())));
+          const closed = Promise.all([ended.catch(() => undefined), ...closing]).then(([end]) => end);
+          resolve({ pid, ...ends, ended, closed, kill });
         } catch (err) {
           // Without its stdio the program is no use to anyone: stop it (its end is still reported).
           kill();
