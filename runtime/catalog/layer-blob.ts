@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { packDirectory } from '../archive/pack-dir.ts';
@@ -37,7 +37,7 @@ export async function writeGzipBlob(tar: Readable, blobsDir: string): Promise<Om
   const blob = new Hasher();
   const tmp = path.join(blobsDir, `.tmp-layer-${randomBytes(6).toString('hex')}`);
   try {
-    await pipeline(tar, tap(diff), createGzip(), tap(blob), createWriteStream(tmp, { mode: 0o644 }));
+    await pipeline(tar, diff.tap(), createGzip(), blob.tap(), createWriteStream(tmp, { mode: 0o644 }));
     await syncPath(tmp);
     const digest = blob.digest();
     await fs.rename(tmp, path.join(blobsDir, hexOf(digest)));
@@ -47,15 +47,6 @@ export async function writeGzipBlob(tar: Readable, blobsDir: string): Promise<Om
   }
 }
 
-/** A pass-through stream that feeds every chunk to a hasher. */
-function tap(hasher: Hasher): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
-      hasher.update(chunk);
-      done(null, chunk);
-    },
-  });
-}
 
 /**
  * Docker's layer size (moby's directory.Size): the sizes of everything but directories, symlinks included

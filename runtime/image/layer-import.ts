@@ -1,5 +1,4 @@
 import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import { openMaybeGzip, readSafeTar } from '../archive/tar-reader.ts';
 import { invalid } from '../errors.ts';
 import { Hasher, sha256, type Digest } from '../util/digest.ts';
@@ -19,12 +18,7 @@ export interface LayerFileCheck {
  */
 export async function checkLayerFile(file: string, store: Store, label = 'layer'): Promise<LayerFileCheck> {
   const hasher = new Hasher();
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hasher.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const hashing = hasher.tap();
   const source = await openMaybeGzip(createReadStream(file));
   source.on('error', (err) => hashing.destroy(err));
   const plain = source.pipe(hashing);

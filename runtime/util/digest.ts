@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { Transform } from 'node:stream';
 import { invalid } from '../errors.ts';
 
 /** A content digest in the form `sha256:<64 lowercase hex>`. */
@@ -41,6 +42,16 @@ export class Hasher {
 
   digest(): Digest {
     return `sha256:${this.hash.digest('hex')}`;
+  }
+
+  /** A pass-through stream that feeds every chunk to this hasher. */
+  tap(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        this.update(chunk);
+        done(null, chunk);
+      },
+    });
   }
 }
 

@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { DOCKER_LAYER, isGzipLayer } from '../../image/media-types.ts';
@@ -29,15 +28,9 @@ export async function pushableLayer(store: Store, layer: LayerRecord): Promise<P
   }
   const tmp = tempPathFor(path.join(store.tmpDir, 'push-layer.gz'));
   const hasher = new Hasher();
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hasher.update(chunk);
-      done(null, chunk);
-    },
-  });
   const release = () => fs.rm(tmp, { force: true });
   try {
-    await pipeline(createReadStream(file), createGzip(), hashing, createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
+    await pipeline(createReadStream(file), createGzip(), hasher.tap(), createWriteStream(tmp, { flags: 'wx', mode: 0o600 }));
   } catch (err) {
     await release();
     throw err;
