@@ -94,7 +94,7 @@ export class Catalog {
    */
   async extractLayers(store: Store): Promise<void> {
     for (const entry of [...this.entries, ...this.systemEntries]) {
-      const manifest = JSON.parse(await fs.readFile(this.blobPath(entry.manifest), 'utf8')) as Manifest;
+      const manifest = await this.manifestOf(entry);
       const config = JSON.parse(await fs.readFile(this.blobPath(parseDigest(manifest.config.digest)), 'utf8')) as { rootfs: { diff_ids: Digest[] } };
       const top = chainIds(config.rootfs.diff_ids).at(-1);
       await store.gcLock.shared(async () => {
@@ -106,7 +106,7 @@ export class Catalog {
   /** Bring one catalog image into a namespace, tagged with its catalog name. Returns the image ID. */
   importImage(store: Store, ns: Namespace, entry: CatalogEntry): Promise<Digest> {
     return store.gcLock.shared(async () => {
-      const manifest = JSON.parse(await fs.readFile(this.blobPath(entry.manifest), 'utf8')) as Manifest;
+      const manifest = await this.manifestOf(entry);
       const configDigest = parseDigest(manifest.config.digest);
       await store.blobs.adopt(this.blobPath(configDigest), configDigest);
       await store.blobs.adopt(this.blobPath(entry.manifest), entry.manifest);
@@ -133,6 +133,10 @@ export class Catalog {
       });
       return configDigest;
     });
+  }
+
+  private async manifestOf(entry: CatalogEntry): Promise<Manifest> {
+    return JSON.parse(await fs.readFile(this.blobPath(entry.manifest), 'utf8')) as Manifest;
   }
 
   private blobPath(digest: Digest): string {

@@ -259,23 +259,25 @@ export class ContainerRuntime {
     if (c.record.HostConfig.AutoRemove) {
       // Removed at once, its run's cleanup with it (remove() takes the lock in this same tick, before any start).
       // Not saved as exited first: its record is about to go, and a crash in between shows it interrupted.
-      c.run = undefined;
-      c.state = exited;
-      this.opts.events?.('die', c.record, { exitCode: String(code) });
-      c.notifyExit();
+      this.showExited(c, exited);
       await this.remove(c.record.Id, { force: true, removeVolumes: true }).catch(() => undefined);
       return;
     }
     // The record on disk may say exited while the cleanup runs (a restart would say so anyway); the engine
     // itself shows it only once the run is cleaned up, so a start never meets a half-released run.
     await allDone([this.cleanupRun(c), c.removed ? undefined : this.store.saveState(c.record.Id, exited)]);
-    c.run = undefined;
-    c.state = exited;
-    this.opts.events?.('die', c.record, { exitCode: String(code) });
-    c.notifyExit();
+    this.showExited(c, exited);
     if (!this.closing && shouldRestart(policyOf(c.record.HostConfig), code, c.record.RestartCount, c.record.HasBeenManuallyStopped === true)) {
       this.scheduleRestart(c, Date.parse(c.state.FinishedAt) - Date.parse(c.state.StartedAt));
     }
+  }
+
+  /** The run is over for everyone: state, the `die` event, the waiters. */
+  private showExited(c: Live, exited: ContainerState): void {
+    c.run = undefined;
+    c.state = exited;
+    this.opts.events?.('die', c.record, { exitCode: String(exited.ExitCode) });
+    c.notifyExit();
   }
 
   /** Start a container again after its policy's backoff; it shows as `restarting` meanwhile. */
